@@ -1,0 +1,33 @@
+// Teaches Hono's Context about `c.session`. Kept in a declaration file that
+// mod.ts and global.ts pull in with a `reference types` directive, since JSR
+// refuses `declare module` inside the module graph it publishes. The full
+// npm: specifier names the same hono a Deno app gets from `npm:hono@^4.x`,
+// whatever its import map calls it.
+import type { Session } from "./mod.ts";
+
+/**
+ * The type of `c.session` for a context whose environment is `E`: the
+ * session type the middleware put in the chain (or the global `Session`),
+ * narrowed by a `Session` variable that a refining middleware declares.
+ */
+type SessionFor<E> = 0 extends (1 & E) ? Session
+  : E extends { Variables: infer V } ?
+      & (V extends { session: infer S } ? S : Session)
+      & (V extends { Session: infer R } ? R : unknown)
+  : Session;
+
+declare module "npm:hono@^4" {
+  interface Context<E> {
+    /**
+     * The current session. Assign an object to replace its values, or
+     * `null` to end it (log out); after `null`, reading it gives a new,
+     * empty session that is saved only if something is written to it.
+     */
+    get session(): SessionFor<E>;
+    set session(value: object | null);
+  }
+  interface ContextVariableMap {
+    /** The session; `c.set("session", null)` ends it. */
+    session: Session | null;
+  }
+}

@@ -1,0 +1,188 @@
+// One session as a request sees it: the values behind `c.session`, their
+// lifetime, flash bookkeeping, and the proxy handlers read and write.
+import type { Session, SessionMember } from "./mod.ts";
+import type { SessionRecord } from "./session_store.ts";
+import { checkMaxAge, type ResolvedOptions } from "./_options.ts";
+import { parseData, stringifyData } from "./_json.ts";
+
+const MEMBERS: ReadonlySet<string> = new Set<SessionMember>([
+  "renew",
+  "regenerate",
+  "flash",
+  "reflash",
+  "hasChanged",
+  "isNew",
+]);
+
+const STATE: unique symbol = Symbol("session state");
+
+function checkKey(key: string | symbol): string {
+  if (typeof key !== "string") {
+    throw new TypeError("session keys must be strings, not symbols");
+  }
+  if (MEMBERS.has(key)) {
+    throw new TypeError(
+      `"${key}" is a member of the session API and cannot hold a value; pick another key`,
+    );
+  }
+  return key;
+}
+
+/** Whether `value` has the shape of a {@linkcode SessionRecord}. */
+export function isRecord(value: unknown): value is SessionRecord {
+  if (value === null || typeof value !== "object") return false;
+  const { data, expires, flash } = value as Record<string, unknown>;
+  return data !== null && typeof data === "object" && !Array.isArray(data) &&
+    typeof expires === "number" && Number.isFinite(expires) &&
+    (flash === undefined ||
+      (Array.isArray(flash) && flash.every((k) => typeof k === "string")));
+}
+
+/** The state of one session during one request. */
+export class SessionState {
+  /** The values; the target of {@linkcode proxy}, which never changes. */
+  readonly data: Record<string, unknown>;
+  /** What handlers get as `c.session`. */
+  readonly proxy: Session;
+  /** JSON of the values as loaded: `{}` for a new session. */
+  readonly initial: string;
+  /** Keys flashed by an earlier request: removed at the end of this one. */
+  readonly loadedFlash: readonly string[];
+  /** Keys flashed now (or kept): they survive one more request. */
+  readonly flashed: Set<string> = new Set();
+  /** When the session ends, in ms since the epoch. */
+  expires: number;
+  /** Whether the session was started by this request. */
+  readonly isNew: boolean;
+  /** Save even if nothing changed (renew, regenerate). */
+  forced = false;
+  /** Move to a new id when saved. */
+  regenerated = false;
+  readonly #options: ResolvedOptions;
+
+  constructor(options: ResolvedOptions, record?: SessionRecord) {
+    this.#options = options;
+    if (record) {
+      this.initial = JSON.stringify(record.data);
+      this.data = parseData(this.initial);
+      this.expires = record.expires;
+      this.loadedFlash = record.flash ?? [];
+      this.isNew = false;
+    } else {
+      this.initial = "{}";
+      this.data = Object.create(null);
+      this.expires = Date.now() + options.maxAge * 1000;
+      this.loadedFlash = [];
+      this.isNew = true;
+    }
+    this.proxy = new Proxy(this.data, new Handler(this)) as unknown as Session;
+  }
+
+  get hasChanged(): boolean {
+    try {
+      return JSON.stringify(this.data) !== this.initial;
+    } catch {
+      return true;
+    }
+  }
+
+  renew(maxAge: number = this.#options.maxAge): void {
+    checkMaxAge(maxAge, "renew(maxAge)");
+    this.expires = Date.now() + maxAge * 1000;
+    this.forced = true;
+  }
+
+  regenerate(): void {
+    this.expires = Date.now() + this.#options.maxAge * 1000;
+    this.regenerated = true;
+    this.forced = true;
+  }
+
+  flash(key: string, value: unknown): void {
+    this.data[checkKey(key)] = value;
+    this.flashed.add(key);
+  }
+
+  reflash(): void {
+    for (const key of this.loadedFlash) this.flashed.add(key);
+  }
+
+  /** Replaces every value with those of `value`, a plain object. */
+  replace(value: unknown): void {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new TypeError(
+        "c.session can only be set to an object (its new values) or null (to end it)",
+      );
+    }
+    for (const key of Object.keys(value)) checkKey(key);
+    for (const key of Object.keys(this.data)) delete this.data[key];
+    Object.assign(this.data, value);
+  }
+
+  /**
+   * Ends the request: drops the flashed values it was given, then returns
+   * the values as JSON (throwing if one is not JSON) and the flash keys to
+   * keep.
+   */
+  finish(): { json: string; flash: string[] } {
+    for (const key of this.loadedFlash) {
+      if (!this.flashed.has(key)) delete this.data[key];
+    }
+    const flash = [...this.flashed].filter((key) =>
+      Object.hasOwn(this.data, key)
+    );
+    return { json: stringifyData(this.data), flash };
+  }
+}
+
+// The proxy handler: members of the API come from the state, everything
+// else from the values. One handler per session, with its bound methods.
+class Handler implements ProxyHandler<Record<string, unknown>> {
+  readonly #state: SessionState;
+  #methods?: Record<string, unknown>;
+
+  constructor(state: SessionState) {
+    this.#state = state;
+  }
+
+  get(target: Record<string, unknown>, key: string | symbol): unknown {
+    if (typeof key === "string" && MEMBERS.has(key)) {
+      if (key === "hasChanged") return this.#state.hasChanged;
+      if (key === "isNew") return this.#state.isNew;
+      const state = this.#state;
+      this.#methods ??= {
+        renew: (maxAge?: number) => state.renew(maxAge),
+        regenerate: () => state.regenerate(),
+        flash: (k: string, v: unknown) => state.flash(k, v),
+        reflash: () => state.reflash(),
+      };
+      return this.#methods[key];
+    }
+    if (key === STATE) return this.#state;
+    return target[key as string];
+  }
+
+  set(
+    target: Record<string, unknown>,
+    key: string | symbol,
+    value: unknown,
+  ): boolean {
+    target[checkKey(key)] = value;
+    return true;
+  }
+
+  defineProperty(
+    target: Record<string, unknown>,
+    key: string | symbol,
+    descriptor: PropertyDescriptor,
+  ): boolean {
+    return Reflect.defineProperty(target, checkKey(key), descriptor);
+  }
+}
+
+/** The state behind a session proxy, or undefined for any other value. */
+export function stateOf(value: unknown): SessionState | undefined {
+  return value !== null && typeof value === "object"
+    ? (value as { [STATE]?: SessionState })[STATE]
+    : undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * The shape of a cookie-mode encoder.
+ *
+ * @module
+ */
+import type { SessionRecord } from "./session_store.ts";
+
+/**
+ * Turns a session into the cookie's value and back, in cookie mode. The
+ * default seals with iron (AES-256-CBC and HMAC-SHA-256, through
+ * `iron-webcrypto`); supply your own only if you need another format.
+ *
+ * `decode` must refuse anything it did not produce with that secret, by
+ * throwing or by returning `null`: the middleware then treats the request as
+ * having no session. Whatever it returns is checked again before use.
+ *
+ * @example An encoder built on iron-webcrypto with other settings
+ * ```ts
+ * import { defaults, seal, unseal } from "iron-webcrypto";
+ * import type { Encoder, SessionRecord } from "@x/hono-session";
+ *
+ * const encoder: Encoder = {
+ *   encode: (record, secret) =>
+ *     seal(record, secret, { ...defaults, encryption: { ...defaults.encryption, iterations: 2 } }),
+ *   decode: async (value, secret) =>
+ *     await unseal(value, secret, { ...defaults, encryption: { ...defaults.encryption, iterations: 2 } }) as SessionRecord,
+ * };
+ * ```
+ */
+export interface Encoder {
+  /** Seals `record` into a cookie-safe string. */
+  encode(record: SessionRecord, secret: string): string | Promise<string>;
+  /** Opens a string made by `encode`; throws or returns `null` for anything else. */
+  decode(
+    value: string,
+    secret: string,
+  ):
+    | SessionRecord
+    | null
+    | undefined
+    | Promise<SessionRecord | null | undefined>;
+}

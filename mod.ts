@@ -1,0 +1,209 @@
+/**
+ * Session middleware for [Hono](https://hono.dev).
+ *
+ * Add `session()` to an app and every handler gets `c.session`: a plain
+ * object you read and write, saved at the end of the request only when it
+ * changed. The data either travels sealed inside the cookie (cookie mode,
+ * the default) or stays on the server in a store while the cookie carries a
+ * random id (store mode).
+ *
+ * @example Cookie mode with a typed session
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session } from "@x/hono-session";
+ *
+ * const app = new Hono()
+ *   .use(session<{ userId?: string }>({ secret: Deno.env.get("SESSION_SECRET") }))
+ *   .post("/login", (c) => {
+ *     c.session.regenerate();
+ *     c.session.userId = "u-42";
+ *     return c.text("welcome");
+ *   })
+ *   .post("/logout", (c) => {
+ *     c.session = null;
+ *     return c.text("bye");
+ *   })
+ *   .get("/me", (c) =>
+ *     c.session.userId ? c.text(c.session.userId) : c.text("Unauthorised", 401)
+ *   );
+ * ```
+ *
+ * @example Store mode with a plain Map
+ * ```ts
+ * import { Hono } from "hono";
+ * import session from "@x/hono-session";
+ *
+ * const app = new Hono().use(session({ store: new Map() }));
+ * ```
+ *
+ * @module
+ */
+/// <reference types="./_hono_context.d.ts" />
+
+export { session, session as default } from "./session.ts";
+export type { SessionOptions } from "./session_options.ts";
+export type { SessionCookieOptions } from "./session_cookie_options.ts";
+export type { SessionRecord, SessionStore } from "./session_store.ts";
+export type { Encoder } from "./encoder.ts";
+
+/**
+ * Names that belong to the session's own API. A session value can never use
+ * one of them as its key: assigning to one throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionMember } from "@x/hono-session";
+ *
+ * const reserved: SessionMember = "flash";
+ * ```
+ */
+export type SessionMember =
+  | "renew"
+  | "regenerate"
+  | "flash"
+  | "reflash"
+  | "hasChanged"
+  | "isNew";
+
+/**
+ * The session as handlers see it through `c.session` (also
+ * `c.get("session")` and `c.var.session`): your own values as ordinary
+ * properties, plus a handful of members to manage the session itself.
+ *
+ * Declare the shape of your values either per app, with the generic of
+ * {@linkcode session}, or once for the whole program by augmenting this
+ * interface after importing `@x/hono-session/global`.
+ *
+ * Values must be JSON: strings, finite numbers, booleans, null, plain
+ * objects and arrays of those. Anything else (a `Date`, a `Map`, a `BigInt`,
+ * a function, `undefined` inside an array) makes the save fail with a
+ * `TypeError` naming the key, rather than being changed or dropped silently.
+ *
+ * @example Declaring the session's shape for every handler
+ * ```ts
+ * import "@x/hono-session/global";
+ *
+ * declare module "@x/hono-session" {
+ *   interface Session {
+ *     userId?: string;
+ *     cart?: string[];
+ *   }
+ * }
+ * ```
+ */
+export interface Session {
+  /**
+   * Restarts the session's lifetime: it now ends `maxAge` seconds from now
+   * (the middleware's `maxAge` when omitted), on the server and in the
+   * cookie's `Max-Age`. The session is saved even if nothing else changed.
+   *
+   * @param maxAge Lifetime in seconds, more than 0 and at most 400 days.
+   * @throws {RangeError} When `maxAge` is not in that range.
+   *
+   * @example Keep a user signed in for 30 days
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono().use(session()).post("/remember-me", (c) => {
+   *   c.session.renew(30 * 24 * 60 * 60);
+   *   return c.text("ok");
+   * });
+   * ```
+   */
+  renew(maxAge?: number): void;
+
+  /**
+   * Moves the session to a new id and restarts its lifetime, keeping its
+   * values. In store mode the entry under the old id is deleted once the new
+   * one is saved, so a cookie captured before the call no longer works. Call
+   * it whenever the user's privileges change, above all at login, to defeat
+   * session fixation. In cookie mode a fresh seal is issued; an old cookie
+   * stays valid until it expires, as nothing on the server remembers it.
+   *
+   * @example
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono().use(session({ store: new Map() })).post("/login", (c) => {
+   *   c.session.regenerate();
+   *   c.session.userId = "u-42";
+   *   return c.text("ok");
+   * });
+   * ```
+   */
+  regenerate(): void;
+
+  /**
+   * Sets a value that lives for exactly one more request: it is readable
+   * now and in the next request that carries the session, then it is
+   * removed. Useful for a message shown after a redirect.
+   *
+   * @param key The value's key.
+   * @param value The value, JSON like every session value.
+   *
+   * @example
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono()
+   *   .use(session<{ notice?: string }>())
+   *   .post("/save", (c) => {
+   *     c.session.flash("notice", "Saved.");
+   *     return c.redirect("/");
+   *   })
+   *   .get("/", (c) => c.text(c.session.notice ?? ""));
+   * ```
+   */
+  flash<K extends Exclude<keyof this, SessionMember> & string>(
+    key: K,
+    value: this[K],
+  ): void;
+
+  /**
+   * Keeps the values flashed by the previous request for one more request,
+   * for example across a second redirect.
+   *
+   * @example
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono().use(session()).get("/step", (c) => {
+   *   c.session.reflash();
+   *   return c.redirect("/done");
+   * });
+   * ```
+   */
+  reflash(): void;
+
+  /**
+   * Whether the values differ from what was loaded at the start of the
+   * request.
+   *
+   * @example
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono().use(session()).get("/", (c) => c.text(String(c.session.hasChanged)));
+   * ```
+   */
+  readonly hasChanged: boolean;
+
+  /**
+   * Whether this session was started by this request and has not been saved
+   * yet.
+   *
+   * @example
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   *
+   * new Hono().use(session()).get("/", (c) => c.text(c.session.isNew ? "hello" : "welcome back"));
+   * ```
+   */
+  readonly isNew: boolean;
+}

@@ -1,0 +1,80 @@
+/**
+ * The shape of a session store.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+
+/**
+ * What the middleware saves for one session. Stores keep it as it is and
+ * give it back from `get`; they never need to look inside, though a store
+ * may use `expires` to drop the entry itself.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRecord } from "@x/hono-session";
+ *
+ * const record: SessionRecord = {
+ *   data: { userId: "u-42" },
+ *   expires: Date.now() + 60_000,
+ * };
+ * ```
+ */
+export interface SessionRecord {
+  /** The session's values. */
+  data: Record<string, unknown>;
+  /** When the session ends, in milliseconds since the epoch. */
+  expires: number;
+  /** Keys of `data` that were flashed and disappear after the next request. */
+  flash?: string[];
+}
+
+/**
+ * Where store mode keeps sessions. Any object with these three methods
+ * works, synchronous or asynchronous; a plain `Map` is one. The request's
+ * Hono context comes last, for stores that want to record a user agent or a
+ * client address alongside.
+ *
+ * A method that throws or rejects fails the request: nothing is lost and no
+ * cookie ever points at a session that was not saved.
+ *
+ * @example A store on top of a SQL database
+ * ```ts
+ * import type { SessionRecord, SessionStore } from "@x/hono-session";
+ *
+ * declare const db: {
+ *   query(sql: string, params: Record<string, unknown>): Promise<{ data: string }[]>;
+ * };
+ *
+ * const sqlStore: SessionStore = {
+ *   async get(id) {
+ *     const [row] = await db.query("SELECT data FROM sessions WHERE id = $id", { id });
+ *     return row ? JSON.parse(row.data) as SessionRecord : undefined;
+ *   },
+ *   async set(id, record) {
+ *     await db.query(
+ *       "INSERT INTO sessions (id, data) VALUES ($id, $data) ON CONFLICT (id) DO UPDATE SET data = $data",
+ *       { id, data: JSON.stringify(record) },
+ *     );
+ *   },
+ *   async delete(id) {
+ *     await db.query("DELETE FROM sessions WHERE id = $id", { id });
+ *   },
+ * };
+ * ```
+ */
+export interface SessionStore {
+  /** Returns the record saved under `id`, or `undefined`/`null` when there is none. */
+  get(
+    id: string,
+    c: Context,
+  ):
+    | SessionRecord
+    | null
+    | undefined
+    | Promise<SessionRecord | null | undefined>;
+  /** Saves `record` under `id`, replacing what was there. */
+  set(id: string, record: SessionRecord, c: Context): unknown;
+  /** Removes whatever is saved under `id`. */
+  delete(id: string, c: Context): unknown;
+}

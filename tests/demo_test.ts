@@ -1,0 +1,81 @@
+// The demo app, driven like a browser: sign in through the form, follow the
+// redirect, see the notice once, count visits, sign out.
+import assert from "node:assert/strict";
+import { demoApp, optionsFromEnv } from "../examples/demo.ts";
+import { Jar } from "./_helpers.ts";
+
+const ORIGIN = "http://localhost";
+
+function form(name: string): RequestInit {
+  return {
+    method: "POST",
+    body: new URLSearchParams({ name }),
+    headers: {
+      origin: ORIGIN,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+  };
+}
+
+for (const mode of ["store", "cookie"]) {
+  Deno.test(`demo app works end to end [${mode} mode]`, async () => {
+    const env = new Map([["SESSION_MODE", mode]]);
+    const jar = new Jar(demoApp(optionsFromEnv(env)));
+    let [status, page] = await jar.text(`${ORIGIN}/`);
+    assert.equal(status, 200);
+    assert.match(page, /<form method="post" action="\/login">/);
+    assert.match(page, /Visits in this session: <span id="visits">1<\/span>/);
+
+    const login = await jar.fetch(`${ORIGIN}/login`, form("<Ada>"));
+    assert.equal(login.status, 303);
+    assert.equal(login.headers.get("location"), "/");
+    [, page] = await jar.text(`${ORIGIN}/`);
+    assert.match(
+      page,
+      /Signed in as <strong id="user">&lt;Ada&gt;<\/strong>/,
+      "escaped",
+    );
+    assert.match(page, /Welcome, &lt;Ada&gt;!/);
+    assert.match(
+      page,
+      /<span id="visits">2<\/span>/,
+      "the count survived sign-in",
+    );
+    [, page] = await jar.text(`${ORIGIN}/`);
+    assert.doesNotMatch(page, /Welcome/, "the notice shows once");
+    assert.match(page, /<span id="visits">3<\/span>/);
+    assert.deepEqual(await jar.text(`${ORIGIN}/me`), [
+      200,
+      '{"userId":"<Ada>"}',
+    ]);
+
+    const forged = await jar.fetch(`${ORIGIN}/logout`, {
+      method: "POST",
+      headers: {
+        origin: "http://evil.example",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+    });
+    assert.equal(forged.status, 403, "csrf() refuses a cross-site form post");
+
+    await jar.fetch(`${ORIGIN}/logout`, form(""));
+    [, page] = await jar.text(`${ORIGIN}/`);
+    assert.match(page, /You are signed out\./);
+    assert.match(
+      page,
+      /<span id="visits">1<\/span>/,
+      "a new session after sign-out",
+    );
+    assert.deepEqual(await jar.text(`${ORIGIN}/me`), [
+      401,
+      '{"error":"Unauthorised"}',
+    ]);
+  });
+}
+
+Deno.test("demo refuses an unknown SESSION_MODE", () => {
+  assert.throws(
+    () => optionsFromEnv(new Map([["SESSION_MODE", "redis"]])),
+    /SESSION_MODE must be "store" or "cookie"/,
+  );
+});

@@ -7,10 +7,12 @@
  *
  * Environment:
  * - `PORT`: the port to listen on (default 8000).
- * - `SESSION_MODE`: `store` (default: sessions in an in-process Map) or
- *   `cookie` (sessions sealed into the cookie).
- * - `SESSION_SECRET`: the cookie-mode secret, 32 characters or more. Without
- *   it a random one is made, so sessions end when the demo restarts.
+ * - `SESSION_MODE`: where sessions live.
+ *   - `kv` (default): Deno KV in the file `.data/demo.kv` (or
+ *     `SESSION_KV_PATH`), so sessions survive a restart of the demo.
+ *   - `memory`: a `MemoryStore` in this process.
+ *   - `cookie`: sealed into the cookie itself; set `SESSION_SECRET` (32+
+ *     characters) to keep them valid across restarts.
  *
  * @module
  */
@@ -18,6 +20,8 @@ import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
 import { session, type SessionOptions } from "@x/hono-session";
+import { DenoKvStore } from "@x/hono-session/stores/deno-kv";
+import { MemoryStore } from "@x/hono-session/stores/memory";
 
 interface DemoSession {
   userId?: string;
@@ -94,30 +98,62 @@ export function demoApp(options: SessionOptions) {
     });
 }
 
+/** The demo's session settings, and how to release what they opened. */
+export interface DemoSettings {
+  /** Which kind of session storage is in use. */
+  mode: "kv" | "memory" | "cookie";
+  /** The options for `session()`. */
+  options: SessionOptions;
+  /** Closes the Deno KV database, if one was opened. */
+  close(): void;
+}
+
 /** Reads the demo's settings from the environment. */
-export function optionsFromEnv(
+export async function settingsFromEnv(
   env: { get(name: string): string | undefined },
-): SessionOptions {
-  const mode = env.get("SESSION_MODE") ?? "store";
-  if (mode === "cookie") return { secret: env.get("SESSION_SECRET") };
-  if (mode === "store") return { store: new Map() };
-  throw new TypeError(
-    `SESSION_MODE must be "store" or "cookie"; got "${mode}"`,
-  );
+): Promise<DemoSettings> {
+  const mode = env.get("SESSION_MODE") ?? "kv";
+  switch (mode) {
+    case "kv": {
+      const path = env.get("SESSION_KV_PATH") ?? ".data/demo.kv";
+      if (path !== ":memory:") {
+        await Deno.mkdir(path.slice(0, path.lastIndexOf("/") + 1) || ".", {
+          recursive: true,
+        });
+      }
+      const kv = await Deno.openKv(path);
+      return {
+        mode,
+        options: { store: new DenoKvStore(kv) },
+        close: () => kv.close(),
+      };
+    }
+    case "memory": {
+      const store = new MemoryStore({ maxEntries: 10_000 });
+      return { mode, options: { store }, close: () => store.close() };
+    }
+    case "cookie":
+      return {
+        mode,
+        options: { secret: env.get("SESSION_SECRET") },
+        close: () => {},
+      };
+    default:
+      throw new TypeError(
+        `SESSION_MODE must be "kv", "memory" or "cookie"; got "${mode}"`,
+      );
+  }
 }
 
 if (import.meta.main) {
-  const port = Number(Deno.env.get("PORT") ?? 8000);
-  const options = optionsFromEnv(Deno.env);
-  const app = demoApp(options);
+  const settings = await settingsFromEnv(Deno.env);
+  const app = demoApp(settings.options);
   Deno.serve({
-    port,
+    port: Number(Deno.env.get("PORT") ?? 8000),
     hostname: "127.0.0.1",
-    onListen: () =>
+    onListen: ({ port }) =>
       console.log(
-        `hono-session demo (${
-          options.store ? "store" : "cookie"
-        } mode) on http://localhost:${port}`,
+        `hono-session demo (${settings.mode} sessions) on http://localhost:${port}`,
       ),
   }, app.fetch);
 }

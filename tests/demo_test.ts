@@ -1,7 +1,7 @@
 // The demo app, driven like a browser: sign in through the form, follow the
 // redirect, see the notice once, count visits, sign out.
 import assert from "node:assert/strict";
-import { demoApp, optionsFromEnv } from "../examples/demo.ts";
+import { demoApp, settingsFromEnv } from "../examples/demo.ts";
 import { Jar } from "./_helpers.ts";
 
 const ORIGIN = "http://localhost";
@@ -17,10 +17,16 @@ function form(name: string): RequestInit {
   };
 }
 
-for (const mode of ["store", "cookie"]) {
-  Deno.test(`demo app works end to end [${mode} mode]`, async () => {
-    const env = new Map([["SESSION_MODE", mode]]);
-    const jar = new Jar(demoApp(optionsFromEnv(env)));
+for (const mode of ["kv", "memory", "cookie"]) {
+  Deno.test(`demo app works end to end [${mode} sessions]`, async () => {
+    const env = new Map([["SESSION_MODE", mode], [
+      "SESSION_KV_PATH",
+      ":memory:",
+    ]]);
+    const settings = await settingsFromEnv(env);
+    assert.equal(settings.mode, mode);
+    using _ = { [Symbol.dispose]: settings.close };
+    const jar = new Jar(demoApp(settings.options));
     let [status, page] = await jar.text(`${ORIGIN}/`);
     assert.equal(status, 200);
     assert.match(page, /<form method="post" action="\/login">/);
@@ -73,9 +79,88 @@ for (const mode of ["store", "cookie"]) {
   });
 }
 
-Deno.test("demo refuses an unknown SESSION_MODE", () => {
-  assert.throws(
-    () => optionsFromEnv(new Map([["SESSION_MODE", "redis"]])),
-    /SESSION_MODE must be "store" or "cookie"/,
+Deno.test("demo refuses an unknown SESSION_MODE", async () => {
+  await assert.rejects(
+    () => settingsFromEnv(new Map([["SESSION_MODE", "redis"]])),
+    /SESSION_MODE must be "kv", "memory" or "cookie"/,
   );
+});
+
+async function startDemo(
+  cwd: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      "--allow-net",
+      "--allow-env",
+      "--allow-read=.data",
+      "--allow-write=.data",
+      new URL("../examples/demo.ts", import.meta.url).pathname,
+    ],
+    cwd,
+    env: { PORT: "0" },
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`demo exited: ${out}`);
+    out += value;
+  }
+  const url = out.match(/on (http:\/\/localhost:\d+)/)![1].replace(
+    "localhost",
+    "127.0.0.1",
+  );
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await reader.cancel();
+      await child.status;
+    },
+  };
+}
+
+Deno.test("the demo keeps sessions in .data/demo.kv by default: they survive a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });
+  try {
+    let demo = await startDemo(dir);
+    const jar = new Jar(
+      {
+        request: (path: string, init: RequestInit) =>
+          fetch(demo.url + path, init),
+      } as never,
+    );
+    try {
+      const login = await jar.fetch("/login", {
+        ...form("Grace"),
+        redirect: "manual",
+        headers: {
+          origin: demo.url,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+      });
+      assert.equal(login.status, 303);
+      assert.deepEqual(await jar.text("/me"), [200, '{"userId":"Grace"}']);
+    } finally {
+      await demo.stop();
+    }
+    assert.ok((await Deno.stat(`${dir}/.data/demo.kv`)).isFile);
+    demo = await startDemo(dir);
+    try {
+      assert.deepEqual(
+        await jar.text("/me"),
+        [200, '{"userId":"Grace"}'],
+        "still signed in",
+      );
+    } finally {
+      await demo.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

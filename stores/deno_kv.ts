@@ -1,0 +1,212 @@
+/**
+ * A session store on Deno KV, for Deno Deploy and self-hosted Deno.
+ *
+ * @example Deno Deploy
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session } from "@x/hono-session";
+ * import { DenoKvStore } from "@x/hono-session/stores/deno-kv";
+ *
+ * const kv = await Deno.openKv(); // Deploy's own database
+ * const app = new Hono().use(session({ store: new DenoKvStore(kv) }));
+ * ```
+ *
+ * @example Self-hosted Deno, a local file shared by every process
+ * ```ts
+ * import { DenoKvStore } from "@x/hono-session/stores/deno-kv";
+ *
+ * const store = new DenoKvStore(await Deno.openKv("./data/sessions.kv"));
+ * ```
+ *
+ * @module
+ */
+import type { SessionRecord, SessionStore } from "../session_store.ts";
+
+/** A part of a Deno KV key. */
+export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
+
+/**
+ * The few methods of a Deno KV database this store uses. `Deno.Kv` (from
+ * `Deno.openKv()`) has them, and so does the database `openKv()` of the
+ * `@deno/kv` npm package returns on Node; naming only these keeps the
+ * `Deno` namespace out of the types npm users see.
+ *
+ * @example
+ * ```ts
+ * import type { KvDatabase } from "@x/hono-session/stores/deno-kv";
+ *
+ * const kv: KvDatabase = await Deno.openKv(":memory:");
+ * ```
+ */
+export interface KvDatabase {
+  /** Reads one entry. */
+  get(
+    key: readonly KvKeyPart[],
+  ): Promise<{ value: unknown; versionstamp: string | null }>;
+  /** Writes one entry, which Deno KV may delete after `expireIn` ms. */
+  set(
+    key: readonly KvKeyPart[],
+    value: unknown,
+    options?: { expireIn?: number },
+  ): Promise<unknown>;
+  /** Deletes one entry. */
+  delete(key: readonly KvKeyPart[]): Promise<void>;
+}
+
+/** Options for {@linkcode DenoKvStore}. */
+export interface DenoKvStoreOptions {
+  /**
+   * The key prefix sessions are kept under; the session id is appended.
+   * Default: `["sessions"]`.
+   */
+  prefix?: readonly KvKeyPart[];
+}
+
+/** Deno KV's limit on one value, serialized. */
+const VALUE_LIMIT = 65_536;
+/** Deno KV's limit on one key, encoded. */
+const KEY_LIMIT = 2_048;
+
+const encoder = new TextEncoder();
+
+// Deno KV keeps a string as V8 serializes it: one byte a character when
+// every character fits in Latin-1, two bytes otherwise, plus a small header.
+function valueBytes(json: string): number {
+  // deno-lint-ignore no-control-regex
+  return (/[^\u0000-\u00ff]/.test(json) ? 2 * json.length : json.length) + 6;
+}
+
+// Each key part takes its encoded bytes plus a type tag and a terminator.
+function keyBytes(key: readonly KvKeyPart[]): number {
+  let bytes = 0;
+  for (const part of key) {
+    bytes += 2 +
+      (typeof part === "string"
+        ? encoder.encode(part).length
+        : part instanceof Uint8Array
+        ? part.length
+        : 9);
+  }
+  return bytes;
+}
+
+/**
+ * Keeps sessions in Deno KV: shared by every process that opens the same
+ * database, on Deno Deploy across regions. Entries carry Deno KV's
+ * `expireIn`, so the database drops them itself; since Deno KV deletes
+ * expired entries only some time after the deadline, the expiry is checked
+ * again on every read and a late entry is never returned.
+ *
+ * Each session is saved as its JSON text. A session over Deno KV's limits
+ * (64 KiB a value, 2 KiB a key) fails the save with a `RangeError` that says
+ * so, before Deno KV is asked.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session } from "@x/hono-session";
+ * import { DenoKvStore } from "@x/hono-session/stores/deno-kv";
+ *
+ * const kv = await Deno.openKv();
+ * const app = new Hono()
+ *   .use(session({ store: new DenoKvStore(kv, { prefix: ["app", "sessions"] }) }));
+ * ```
+ */
+export class DenoKvStore implements SessionStore {
+  readonly #kv: KvDatabase;
+  readonly #prefix: readonly KvKeyPart[];
+
+  /**
+   * Wraps an open database; the store never opens or closes one itself.
+   *
+   * @param kv An open Deno KV database (`await Deno.openKv(...)`).
+   * @param options See {@linkcode DenoKvStoreOptions}.
+   * @throws {TypeError} When `kv` is not a database or `prefix` is not an
+   *   array of key parts.
+   * @throws {RangeError} When `prefix` is too long for Deno KV's key limit.
+   */
+  constructor(kv: KvDatabase, options: DenoKvStoreOptions = {}) {
+    if (
+      kv === null || typeof kv !== "object" || typeof kv.get !== "function" ||
+      typeof kv.set !== "function" || typeof kv.delete !== "function"
+    ) {
+      throw new TypeError(
+        "DenoKvStore: pass an open Deno KV database, for example await Deno.openKv()",
+      );
+    }
+    const prefix = options.prefix ?? ["sessions"];
+    if (
+      !Array.isArray(prefix) ||
+      !prefix.every((part) =>
+        ["string", "number", "bigint", "boolean"].includes(typeof part) ||
+        part instanceof Uint8Array
+      )
+    ) {
+      throw new TypeError(
+        "DenoKvStore: prefix must be an array of Deno KV key parts (strings, numbers, bigints, booleans, Uint8Arrays)",
+      );
+    }
+    // Session ids are 43 characters: refuse a prefix that leaves no room.
+    const bytes = keyBytes([...prefix, "x".repeat(43)]);
+    if (bytes > KEY_LIMIT) {
+      throw new RangeError(
+        `DenoKvStore: with this prefix a session key takes ${bytes} bytes, over Deno KV's ${KEY_LIMIT}-byte key limit; use a shorter prefix`,
+      );
+    }
+    this.#kv = kv;
+    this.#prefix = [...prefix];
+  }
+
+  /** The key a session id is kept under. */
+  key(id: string): KvKeyPart[] {
+    return [...this.#prefix, id];
+  }
+
+  /** Returns the session saved under `id`, unless absent or expired. */
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const { value } = await this.#kv.get(this.key(id));
+    if (typeof value !== "string") return undefined;
+    let record: SessionRecord;
+    try {
+      record = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+    // Deno KV's expireIn is only a lower bound: check the deadline here.
+    if (
+      record === null || typeof record !== "object" ||
+      !(record.expires > Date.now())
+    ) return undefined;
+    return record;
+  }
+
+  /**
+   * Saves `record` under `id`, to expire at `record.expires`.
+   *
+   * @throws {RangeError} When the key or the value is over Deno KV's limits.
+   */
+  async set(id: string, record: SessionRecord): Promise<void> {
+    const key = this.key(id);
+    const kb = keyBytes(key);
+    if (kb > KEY_LIMIT) {
+      throw new RangeError(
+        `DenoKvStore: the session key is ${kb} bytes, over Deno KV's ${KEY_LIMIT}-byte key limit; use a shorter prefix`,
+      );
+    }
+    const json = JSON.stringify(record);
+    const vb = valueBytes(json);
+    if (vb > VALUE_LIMIT) {
+      throw new RangeError(
+        `DenoKvStore: the session is ${vb} bytes serialized, over Deno KV's ${VALUE_LIMIT}-byte value limit; keep less in the session`,
+      );
+    }
+    await this.#kv.set(key, json, {
+      expireIn: Math.max(1, Math.ceil(record.expires - Date.now())),
+    });
+  }
+
+  /** Removes the session saved under `id`. */
+  async delete(id: string): Promise<void> {
+    await this.#kv.delete(this.key(id));
+  }
+}

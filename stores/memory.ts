@@ -1,0 +1,167 @@
+/**
+ * An in-process session store with expiry and an optional size bound.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session } from "@x/hono-session";
+ * import { MemoryStore } from "@x/hono-session/stores/memory";
+ *
+ * const app = new Hono().use(session({ store: new MemoryStore({ maxEntries: 100_000 }) }));
+ * ```
+ *
+ * @module
+ */
+import type { SessionRecord, SessionStore } from "../session_store.ts";
+
+/** Options for {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions kept at once. When a new one would pass the bound,
+   * the least recently used session is dropped (its user is signed out).
+   * Default: no bound, so memory follows the number of live sessions.
+   */
+  maxEntries?: number;
+  /**
+   * Seconds between sweeps that drop expired sessions nobody asked for
+   * again. The sweep's timer never keeps the process alive. `0` turns the
+   * sweep off (expired sessions are still dropped when read). Default: 60.
+   */
+  sweepInterval?: number;
+}
+
+interface Timer {
+  unref?(): void;
+}
+
+/**
+ * Keeps sessions in this process's memory: fast, and gone when the process
+ * ends. Fine for a single instance; several instances need a shared store.
+ *
+ * An expired session is never returned: it is dropped when read, and a
+ * periodic sweep drops the ones never read again. With `maxEntries`, the
+ * least recently used session makes room for a new one.
+ *
+ * @example
+ * ```ts
+ * import { session } from "@x/hono-session";
+ * import { MemoryStore } from "@x/hono-session/stores/memory";
+ *
+ * const store = new MemoryStore({ maxEntries: 50_000, sweepInterval: 30 });
+ * session({ store });
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  readonly #entries: Map<string, SessionRecord> = new Map();
+  readonly #maxEntries: number;
+  readonly #sweepMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param options See {@linkcode MemoryStoreOptions}.
+   * @throws {RangeError} When `maxEntries` is not a whole number of at least
+   *   1, or `sweepInterval` is negative or not finite.
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    const { maxEntries = Infinity, sweepInterval = 60 } = options;
+    if (
+      maxEntries !== Infinity &&
+      (!Number.isInteger(maxEntries) || maxEntries < 1)
+    ) {
+      throw new RangeError(
+        `MemoryStore: maxEntries must be a whole number of at least 1; got ${maxEntries}`,
+      );
+    }
+    if (!Number.isFinite(sweepInterval) || sweepInterval < 0) {
+      throw new RangeError(
+        `MemoryStore: sweepInterval must be a number of seconds, 0 or more; got ${sweepInterval}`,
+      );
+    }
+    this.#maxEntries = maxEntries;
+    this.#sweepMs = sweepInterval * 1000;
+  }
+
+  /** The number of sessions held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Returns the session saved under `id`, or undefined when there is none
+   * or it has expired.
+   */
+  get(id: string): SessionRecord | undefined {
+    const record = this.#entries.get(id);
+    if (record === undefined) return undefined;
+    if (record.expires <= Date.now()) {
+      this.#entries.delete(id);
+      return undefined;
+    }
+    if (this.#maxEntries !== Infinity) {
+      // Most recently used last: the eviction order.
+      this.#entries.delete(id);
+      this.#entries.set(id, record);
+    }
+    return record;
+  }
+
+  /** Saves `record` under `id`, dropping the least recently used session if full. */
+  set(id: string, record: SessionRecord): void {
+    this.#entries.delete(id);
+    this.#entries.set(id, record);
+    if (this.#entries.size > this.#maxEntries) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    if (this.#timer === undefined && this.#sweepMs > 0) this.#startSweeping();
+  }
+
+  /** Removes the session saved under `id`. */
+  delete(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  /**
+   * Drops every expired session now.
+   *
+   * @returns How many were dropped.
+   */
+  sweep(): number {
+    const now = Date.now();
+    let dropped = 0;
+    for (const [id, record] of this.#entries) {
+      if (record.expires <= now) {
+        this.#entries.delete(id);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Stops the sweep's timer. The store keeps working; the next save starts it again. */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Same as {@linkcode MemoryStore.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #startSweeping(): void {
+    const timer = setInterval(() => this.sweep(), this.#sweepMs);
+    this.#timer = timer;
+    // Never keep the process alive for the sweep: Node and Bun give timers
+    // an unref() method, Deno has Deno.unrefTimer().
+    if (typeof timer === "object" && timer !== null) {
+      (timer as Timer).unref?.();
+    } else {
+      const deno = (globalThis as {
+        Deno?: { unrefTimer?(id: number): void };
+      }).Deno;
+      deno?.unrefTimer?.(timer as number);
+    }
+  }
+}

@@ -34,14 +34,37 @@ function countPairs(header: string, name: string): number {
  * than once (another site or path may have planted a second one), or too
  * long to be a cookie this middleware wrote.
  */
-export function readCookie(c: Context, name: string): string | undefined {
+export function readCookie(
+  c: Context,
+  name: string,
+  refuse?: (reason: "oversized" | "duplicate" | "malformed") => void,
+): string | undefined {
   const header = c.req.raw.headers.get("cookie");
   if (!header || !header.includes(name)) return undefined;
   const value = parse(header, name)[name];
-  if (value === undefined || value.length === 0) return undefined;
-  if (name.length + value.length > COOKIE_LIMIT) return undefined;
-  if (countPairs(header, name) !== 1) return undefined;
+  if (value === undefined || value.length === 0) {
+    // Present but unreadable (empty, or not a valid cookie value).
+    if (countPairs(header, name) > 0) refuse?.("malformed");
+    return undefined;
+  }
+  if (name.length + value.length > COOKIE_LIMIT) {
+    refuse?.("oversized");
+    return undefined;
+  }
+  if (countPairs(header, name) !== 1) {
+    refuse?.("duplicate");
+    return undefined;
+  }
   return value;
+}
+
+// A response that sets or clears the session cookie must not be stored by
+// a shared cache and served to someone else. An app that set its own
+// Cache-Control has decided for itself.
+function noStore(c: Context): void {
+  if (!c.res.headers.has("cache-control")) {
+    c.header("Cache-Control", "private, no-store");
+  }
 }
 
 /** Sets the session cookie and the exists cookie for `seconds`. */
@@ -64,6 +87,7 @@ export function writeCookies(
     "1",
     at(options.existsCookieOptions, seconds),
   );
+  noStore(c);
 }
 
 /** Expires both cookies in the browser. */

@@ -5,7 +5,9 @@ import type { Encoder } from "./encoder.ts";
 import type { SessionCookieOptions } from "./session_cookie_options.ts";
 import type { SessionOptions } from "./session_options.ts";
 import type { SessionStore } from "./session_store.ts";
-import { ironEncoder } from "./_iron_encoder.ts";
+import type { SessionEvent } from "./session_event.ts";
+import type { Context } from "hono";
+import { Keyring } from "./_secrets.ts";
 import { randomToken } from "./_random.ts";
 
 /** The longest lifetime a browser honours for a cookie: 400 days. */
@@ -19,9 +21,19 @@ export type CookieAttributes = SessionCookieOptions & { maxAge?: number };
 /** The options after checking, with every default filled in. */
 export interface ResolvedOptions {
   store: SessionStore | undefined;
-  encoder: Encoder;
-  secret: string;
+  /** A custom encoder, or undefined for the built-in iron seals. */
+  encoder: Encoder | undefined;
+  /** The cookie-mode keys, bound to this middleware's cookie. */
+  keys: Keyring;
+  /** Seconds. */
   maxAge: number;
+  /** Milliseconds, or Infinity when off. */
+  idleMs: number;
+  /** Milliseconds between idle write-backs of an unchanged session. */
+  touchMs: number;
+  /** Milliseconds, or Infinity when off. */
+  absoluteMs: number;
+  onEvent: ((event: SessionEvent, c: Context) => void) | undefined;
   cookieName: string;
   /** The session cookie's name on the wire, prefix included. */
   wireName: string;
@@ -143,8 +155,8 @@ function checkStore(store: unknown): SessionStore | undefined {
   return store as SessionStore;
 }
 
-function checkEncoder(encoder: unknown): Encoder {
-  if (encoder === undefined || encoder === null) return ironEncoder;
+function checkEncoder(encoder: unknown): Encoder | undefined {
+  if (encoder === undefined || encoder === null) return undefined;
   const e = encoder as Record<string, unknown>;
   if (typeof e.encode !== "function" || typeof e.decode !== "function") {
     throw new TypeError(
@@ -154,19 +166,35 @@ function checkEncoder(encoder: unknown): Encoder {
   return encoder as Encoder;
 }
 
-function checkSecret(secret: unknown): string {
-  if (secret === undefined) return randomToken();
-  if (typeof secret !== "string") {
+function checkSecrets(secret: unknown): string[] {
+  if (secret === undefined) return [randomToken()];
+  const list = Array.isArray(secret) ? secret : [secret];
+  if (list.length === 0) {
     throw new TypeError(
-      `session(): secret must be a string of at least ${MIN_SECRET_LENGTH} characters`,
+      "session(): secret is an empty list; give at least one secret, newest first",
     );
   }
-  if (secret.length < MIN_SECRET_LENGTH) {
-    throw new RangeError(
-      `session(): secret must have at least ${MIN_SECRET_LENGTH} characters; this one has ${secret.length}. Generate one with: openssl rand -base64 32`,
-    );
+  list.forEach((entry, i) => {
+    const what = Array.isArray(secret) ? `secret[${i}]` : "secret";
+    if (typeof entry !== "string") {
+      throw new TypeError(
+        `session(): ${what} must be a string of at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+    if (entry.length < MIN_SECRET_LENGTH) {
+      throw new RangeError(
+        `session(): ${what} must have at least ${MIN_SECRET_LENGTH} characters; this one has ${entry.length}. Generate one with: openssl rand -base64 32`,
+      );
+    }
+  });
+  if (new Set(list).size !== list.length) {
+    throw new TypeError("session(): secret lists the same secret twice");
   }
-  return secret;
+  return list;
+}
+
+function checkOptionalSeconds(value: unknown, what: string): number {
+  return value === undefined ? Infinity : checkMaxAge(value, what) * 1000;
 }
 
 /** Checks `options` and returns them with every default in place. */
@@ -176,11 +204,33 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   }
   const store = checkStore(options.store);
   const encoder = checkEncoder(options.encoder);
-  const secret = checkSecret(options.secret);
+  const secrets = checkSecrets(options.secret);
   const maxAge = checkMaxAge(
     options.maxAge ?? 24 * 60 * 60,
     "session(): maxAge",
   );
+  const idleMs = checkOptionalSeconds(
+    options.idleTimeout,
+    "session(): idleTimeout",
+  );
+  const absoluteMs = checkOptionalSeconds(
+    options.absoluteTimeout,
+    "session(): absoluteTimeout",
+  );
+  const touchFraction = options.touchFraction ?? 0.1;
+  if (
+    typeof touchFraction !== "number" || !(touchFraction > 0) ||
+    touchFraction > 1
+  ) {
+    throw new RangeError(
+      `session(): touchFraction must be a number above 0 and at most 1; got ${
+        String(touchFraction)
+      }`,
+    );
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") {
+    throw new TypeError("session(): onEvent must be a function");
+  }
   const cookieName = checkName(options.cookieName ?? "sid", "cookieName");
   const existsCookieName = checkName(
     options.existsCookieName ?? "sx",
@@ -205,13 +255,18 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
       `session(): cookieName and existsCookieName must differ; both are "${cookieName}"`,
     );
   }
+  const wireName = prefixed(cookieName, cookieOptions);
   return {
     store,
     encoder,
-    secret,
+    keys: new Keyring(secrets, `cookie:${wireName}`),
     maxAge,
+    idleMs,
+    touchMs: idleMs * touchFraction,
+    absoluteMs,
+    onEvent: options.onEvent,
     cookieName,
-    wireName: prefixed(cookieName, cookieOptions),
+    wireName,
     existsCookieName,
     existsWireName: prefixed(existsCookieName, existsCookieOptions),
     cookieOptions,

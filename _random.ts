@@ -1,21 +1,38 @@
-// Random tokens for session ids and throwaway secrets.
+// Random tokens for session ids and throwaway secrets, and the hash that
+// turns a session id into the key a store sees.
 
 const BASE64URL =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** 256 bits from the platform's CSPRNG, as 43 base64url characters. */
-export function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(33));
+function encode(bytes: Uint8Array, length: number): string {
   let out = "";
-  for (let i = 0; i < 33; i += 3) {
+  for (let i = 0; i + 2 < bytes.length; i += 3) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
     out += BASE64URL[n >> 18] + BASE64URL[(n >> 12) & 63] +
       BASE64URL[(n >> 6) & 63] + BASE64URL[n & 63];
   }
-  return out.slice(0, 43);
+  return out.slice(0, length);
+}
+
+/** 256 bits (and 2 more) from the platform's CSPRNG, as 43 base64url characters. */
+export function randomToken(): string {
+  return encode(crypto.getRandomValues(new Uint8Array(33)), 43);
 }
 
 /** Whether `value` has the shape of a token made by {@linkcode randomToken}. */
 export function isToken(value: string): boolean {
   return value.length === 43 && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/**
+ * The key a store keeps a session under: the SHA-256 of its id, as 43
+ * base64url characters. A leaked store holds no usable session id.
+ */
+export async function storeKey(token: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
+  const padded = new Uint8Array(33);
+  padded.set(digest);
+  return encode(padded, 43);
 }

@@ -31,11 +31,35 @@ function checkKey(key: string | symbol): string {
 /** Whether `value` has the shape of a {@linkcode SessionRecord}. */
 export function isRecord(value: unknown): value is SessionRecord {
   if (value === null || typeof value !== "object") return false;
-  const { data, expires, flash } = value as Record<string, unknown>;
+  const { data, expires, created, limit, flash } = value as Record<
+    string,
+    unknown
+  >;
   return data !== null && typeof data === "object" && !Array.isArray(data) &&
-    typeof expires === "number" && Number.isFinite(expires) &&
+    Number.isFinite(expires) &&
+    (created === undefined || Number.isFinite(created)) &&
+    (limit === undefined || Number.isFinite(limit)) &&
     (flash === undefined ||
       (Array.isArray(flash) && flash.every((k) => typeof k === "string")));
+}
+
+/**
+ * Why a record can no longer be used at `now`, or undefined while it is
+ * alive. The deadlines are checked here, on the server, exactly.
+ */
+export function expiredReason(
+  record: SessionRecord,
+  options: ResolvedOptions,
+  now: number,
+): "lifetime" | "idle" | "absolute" | undefined {
+  if (
+    options.absoluteMs !== Infinity &&
+    (record.created === undefined || record.created + options.absoluteMs <= now)
+  ) return "absolute";
+  if (record.expires > now) return undefined;
+  return record.limit !== undefined && record.expires < record.limit
+    ? "idle"
+    : "lifetime";
 }
 
 /** The state of one session during one request. */
@@ -50,8 +74,12 @@ export class SessionState {
   readonly loadedFlash: readonly string[];
   /** Keys flashed now (or kept): they survive one more request. */
   readonly flashed: Set<string> = new Set();
-  /** When the session ends, in ms since the epoch. */
+  /** When the session ends unless used again, in ms since the epoch. */
   expires: number;
+  /** The latest `expires` may move to: the maxAge or absolute deadline. */
+  limit: number;
+  /** When the session was created or regenerated, in ms since the epoch. */
+  created: number;
   /** Whether the session was started by this request. */
   readonly isNew: boolean;
   /** Save even if nothing changed (renew, regenerate). */
@@ -66,12 +94,16 @@ export class SessionState {
       this.initial = JSON.stringify(record.data);
       this.data = parseData(this.initial);
       this.expires = record.expires;
+      this.limit = record.limit ?? record.expires;
+      this.created = record.created ?? Date.now();
       this.loadedFlash = record.flash ?? [];
       this.isNew = false;
     } else {
       this.initial = "{}";
       this.data = Object.create(null);
-      this.expires = Date.now() + options.maxAge * 1000;
+      this.created = Date.now();
+      this.expires = this.limit = 0;
+      this.#restart(options.maxAge);
       this.loadedFlash = [];
       this.isNew = true;
     }
@@ -86,16 +118,56 @@ export class SessionState {
     }
   }
 
+  // Sets the deadlines for a lifetime of `maxAge` seconds from now, within
+  // the absolute timeout.
+  #restart(maxAge: number): void {
+    const now = Date.now();
+    const options = this.#options;
+    this.limit = Math.min(
+      now + maxAge * 1000,
+      this.created + options.absoluteMs,
+    );
+    this.expires = Math.min(this.limit, now + options.idleMs);
+  }
+
   renew(maxAge: number = this.#options.maxAge): void {
     checkMaxAge(maxAge, "renew(maxAge)");
-    this.expires = Date.now() + maxAge * 1000;
+    this.#restart(maxAge);
     this.forced = true;
   }
 
   regenerate(): void {
-    this.expires = Date.now() + this.#options.maxAge * 1000;
+    this.created = Date.now();
+    this.#restart(this.#options.maxAge);
     this.regenerated = true;
     this.forced = true;
+  }
+
+  /**
+   * With an idle timeout, pushes the deadline back for this request's
+   * activity. Returns whether that alone is worth a write: only once the
+   * configured fraction of the idle window has passed since the last one.
+   */
+  touch(): boolean {
+    const options = this.#options;
+    if (options.idleMs === Infinity) return false;
+    const next = Math.min(this.limit, Date.now() + options.idleMs);
+    if (next <= this.expires) return false;
+    const worth = next - this.expires >= options.touchMs;
+    this.expires = next;
+    return worth;
+  }
+
+  /** The record to save, given the JSON of the values and the flash keys. */
+  record(data: Record<string, unknown>, flash: string[]): SessionRecord {
+    const record: SessionRecord = {
+      data,
+      expires: this.expires,
+      created: this.created,
+    };
+    if (this.limit !== this.expires) record.limit = this.limit;
+    if (flash.length > 0) record.flash = flash;
+    return record;
   }
 
   flash(key: string, value: unknown): void {

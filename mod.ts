@@ -45,6 +45,8 @@ export type { SessionOptions } from "./session_options.ts";
 export type { SessionCookieOptions } from "./session_cookie_options.ts";
 export type { SessionRecord, SessionStore } from "./session_store.ts";
 export type { Encoder } from "./encoder.ts";
+export type { SessionEvent } from "./session_event.ts";
+export { SessionConflictError } from "./session_conflict_error.ts";
 
 /**
  * Names that belong to the session's own API. A session value can never use

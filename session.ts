@@ -7,10 +7,19 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Session } from "./mod.ts";
 import type { SessionOptions } from "./session_options.ts";
 import type { SessionRecord } from "./session_store.ts";
+import type { SessionEvent } from "./session_event.ts";
+import { SessionConflictError } from "./session_conflict_error.ts";
 import { type ResolvedOptions, resolveOptions } from "./_options.ts";
 import { clearCookies, readCookie, writeCookies } from "./_cookie.ts";
-import { isToken, randomToken } from "./_random.ts";
-import { isRecord, SessionState, stateOf } from "./_session_state.ts";
+import { isToken, randomToken, storeKey } from "./_random.ts";
+import {
+  expiredReason,
+  isRecord,
+  SessionState,
+  stateOf,
+} from "./_session_state.ts";
+import { openSeal, sealRecord } from "./_seal.ts";
+import { mergeRecords } from "./_merge.ts";
 
 // Where a request's session lives among the context's variables. Shared by
 // every copy of this module, since they share one Context prototype.
@@ -86,14 +95,25 @@ function requestOf(c: Context): RequestSession {
   return request;
 }
 
+/** The session a request came with, as loaded. */
+interface Loaded {
+  record: SessionRecord;
+  /** Store mode: the cookie's token, and the key the store keeps it under. */
+  token?: string;
+  key?: string;
+}
+
+/** How many times a conflicting store write is merged and tried again. */
+const MERGE_ATTEMPTS = 3;
+
 // The session's life within one request: loaded before the handler, saved
 // (or ended) after it.
 class RequestSession {
   readonly #options: ResolvedOptions;
   readonly #c: Context;
   #state!: SessionState;
-  /** Store mode: the id the loaded session is saved under. */
-  #loadedId: string | undefined;
+  /** The session the request came with, if any was valid. */
+  #loaded: Loaded | undefined;
   /** The request carried a session cookie, valid or not. */
   #sentCookie = false;
   /** The session the request came with was ended (`c.session = null`). */
@@ -104,44 +124,69 @@ class RequestSession {
     this.#c = c;
   }
 
+  #report(event: SessionEvent): void {
+    this.#options.onEvent?.(event, this.#c);
+  }
+
   async load(): Promise<void> {
     const c = this.#c;
-    const options = this.#options;
-    const value = readCookie(c, options.wireName);
-    let record: SessionRecord | undefined;
+    const value = readCookie(
+      c,
+      this.#options.wireName,
+      (reason) => this.#report({ type: "invalid-cookie", reason }),
+    );
     if (value !== undefined) {
       this.#sentCookie = true;
-      record = options.store
+      this.#loaded = this.#options.store
         ? await this.#fromStore(value)
         : await this.#fromCookie(value);
     }
-    this.#state = this.#stateFor(record);
+    this.#state = this.#stateFor(this.#loaded?.record);
     c.set(REQUEST as never, this as never);
     c.set("session", this.#state.proxy as never);
   }
 
-  async #fromStore(id: string): Promise<SessionRecord | undefined> {
+  async #fromStore(token: string): Promise<Loaded | undefined> {
     // A value that is not one of our ids never reaches the store.
-    if (!isToken(id)) return undefined;
-    const store = this.#options.store!;
-    const record = await store.get(id, this.#c);
-    if (!isRecord(record)) return undefined;
-    if (record.expires <= Date.now()) {
-      await store.delete(id, this.#c);
+    if (!isToken(token)) {
+      this.#report({ type: "invalid-cookie", reason: "malformed" });
       return undefined;
     }
-    this.#loadedId = id;
-    return record;
+    const store = this.#options.store!;
+    const key = await storeKey(token);
+    const record = await store.get(key, this.#c);
+    if (record === undefined || record === null) {
+      this.#report({ type: "unknown-id" });
+      return undefined;
+    }
+    if (!isRecord(record)) {
+      this.#report({ type: "invalid-cookie", reason: "bad-record" });
+      return undefined;
+    }
+    const expired = expiredReason(record, this.#options, Date.now());
+    if (expired) {
+      this.#report({ type: "expired", reason: expired });
+      await store.delete(key, this.#c);
+      return undefined;
+    }
+    return { record, token, key };
   }
 
-  async #fromCookie(value: string): Promise<SessionRecord | undefined> {
-    let record: unknown;
-    try {
-      record = await this.#options.encoder.decode(value, this.#options.secret);
-    } catch {
+  async #fromCookie(value: string): Promise<Loaded | undefined> {
+    const opened = await openSeal(value, this.#options);
+    if ("refused" in opened) {
+      this.#report({ type: "invalid-cookie", reason: opened.refused });
       return undefined;
     }
-    return isRecord(record) && record.expires > Date.now() ? record : undefined;
+    const expired = expiredReason(opened.record, this.#options, Date.now());
+    if (expired) {
+      this.#report({ type: "expired", reason: expired });
+      return undefined;
+    }
+    if (opened.keyIndex > 0) {
+      this.#report({ type: "rotated-secret", keyIndex: opened.keyIndex });
+    }
+    return { record: opened.record };
   }
 
   #stateFor(record: SessionRecord | undefined): SessionState {
@@ -150,7 +195,8 @@ class RequestSession {
         return new SessionState(this.#options, record);
       } catch {
         // Values that are not JSON (a store returning odd data): no session.
-        this.#loadedId = undefined;
+        this.#report({ type: "invalid-cookie", reason: "bad-record" });
+        this.#loaded = undefined;
       }
     }
     return new SessionState(this.#options);
@@ -188,56 +234,89 @@ class RequestSession {
   }
 
   async save(): Promise<void> {
-    const c = this.#c;
-    const options = this.#options;
-    const value = c.get("session");
+    const value = this.#c.get("session");
     if (value === null || value === undefined) {
       this.#ended = true;
       return await this.#end();
     }
     const state = this.#adopt(value);
     const { json, flash } = state.finish();
-    const changed = state.forced || json !== state.initial ||
+    const touched = !state.isNew && state.touch();
+    const changed = state.forced || touched || json !== state.initial ||
       !sameKeys(flash, state.loadedFlash);
     if (!changed || (state.isNew && json === "{}" && !state.forced)) {
       if (this.#ended) await this.#end();
       return;
     }
     const seconds = Math.max(1, Math.ceil((state.expires - Date.now()) / 1000));
-    if (options.store) {
-      const record: SessionRecord = {
-        data: JSON.parse(json),
-        expires: state.expires,
-      };
-      if (flash.length > 0) record.flash = flash;
-      const keep = this.#loadedId !== undefined && !state.isNew &&
-        !state.regenerated;
-      const id = keep ? this.#loadedId! : randomToken();
-      await options.store.set(id, record, c);
-      if (this.#loadedId !== undefined && id !== this.#loadedId) {
-        await options.store.delete(this.#loadedId, c);
-      }
-      writeCookies(c, options, id, seconds);
+    if (this.#options.store) {
+      const token = await this.#saveToStore(state, json, flash);
+      writeCookies(this.#c, this.#options, token, seconds);
     } else {
-      const record: SessionRecord = {
-        data: state.data,
-        expires: state.expires,
-      };
-      if (flash.length > 0) record.flash = flash;
-      const sealed = await options.encoder.encode(record, options.secret);
-      if (typeof sealed !== "string" || sealed.length === 0) {
-        throw new TypeError(
-          "session encoder.encode() must return a non-empty string",
-        );
-      }
-      writeCookies(c, options, sealed, seconds);
+      const sealed = await sealRecord(
+        state.record(state.data, flash),
+        this.#options,
+      );
+      writeCookies(this.#c, this.#options, sealed, seconds);
     }
+  }
+
+  // Saves to the store and returns the token the cookie gets.
+  async #saveToStore(
+    state: SessionState,
+    json: string,
+    flash: string[],
+  ): Promise<string> {
+    const store = this.#options.store!;
+    const c = this.#c;
+    const loaded = this.#loaded;
+    const keep = loaded !== undefined && !state.isNew && !state.regenerated;
+    const token = keep ? loaded.token! : randomToken();
+    const key = keep ? loaded.key! : await storeKey(token);
+    let record = state.record(JSON.parse(json), flash);
+    for (let attempt = 1;; attempt++) {
+      try {
+        await store.set(key, record, c);
+        if (attempt > 1) this.#report({ type: "conflict", outcome: "merged" });
+        break;
+      } catch (error) {
+        if (!(error instanceof SessionConflictError) || !keep) throw error;
+        // Another request wrote first: reload, merge, try again.
+        const reject = (message: string): never => {
+          this.#report({ type: "conflict", outcome: "rejected" });
+          throw new SessionConflictError(message);
+        };
+        if (attempt >= MERGE_ATTEMPTS) {
+          reject(
+            `the session kept changing under this request; gave up after ${MERGE_ATTEMPTS} attempts`,
+          );
+        }
+        const current = await store.get(key, c);
+        if (
+          !isRecord(current) ||
+          expiredReason(current, this.#options, Date.now())
+        ) {
+          reject("the session was ended by another request while this one ran");
+        }
+        const merged = mergeRecords(loaded.record, record, current!);
+        if (!merged) {
+          reject(
+            "another request changed the same session value at the same time",
+          );
+        }
+        record = merged!;
+      }
+    }
+    if (loaded?.key !== undefined && loaded.key !== key) {
+      await store.delete(loaded.key, c);
+    }
+    return token;
   }
 
   // The session is over: forget it on the server and in the browser.
   async #end(): Promise<void> {
-    if (this.#loadedId !== undefined) {
-      await this.#options.store!.delete(this.#loadedId, this.#c);
+    if (this.#loaded?.key !== undefined) {
+      await this.#options.store!.delete(this.#loaded.key, this.#c);
     }
     if (
       this.#sentCookie ||

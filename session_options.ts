@@ -6,6 +6,8 @@
 import type { Encoder } from "./encoder.ts";
 import type { SessionCookieOptions } from "./session_cookie_options.ts";
 import type { SessionStore } from "./session_store.ts";
+import type { SessionEvent } from "./session_event.ts";
+import type { Context } from "hono";
 
 /**
  * Options for {@linkcode session}. Every one is optional; a mistake in them
@@ -25,12 +27,16 @@ import type { SessionStore } from "./session_store.ts";
  */
 export interface SessionOptions {
   /**
-   * Cookie mode: the key the session is sealed with, at least 32
-   * characters. Without one, each `session()` call makes a random key, so
-   * sessions end whenever the process restarts and are not shared between
-   * processes. Not used in store mode.
+   * Cookie mode: the key sessions are sealed with, at least 32 characters.
+   * To rotate keys, give a list, newest first: seals are made with the
+   * first, any listed key opens them, and a session sealed with an older
+   * one is re-sealed with the newest at its next write. A key dropped from
+   * the list ends the sessions sealed with it. Without a secret, each
+   * `session()` call makes a random key, so sessions end whenever the
+   * process restarts and are not shared between processes. Not used in
+   * store mode.
    */
-  secret?: string;
+  secret?: string | readonly string[];
   /** Cookie mode: how the session becomes the cookie's value. Default: iron. */
   encoder?: Encoder;
   /**
@@ -44,6 +50,31 @@ export interface SessionOptions {
    * day.
    */
   maxAge?: number;
+  /**
+   * Ends a session that has not been used for this many seconds; each
+   * request that carries it pushes the deadline back (sliding expiry),
+   * never past `maxAge` or `absoluteTimeout`. Off by default.
+   */
+  idleTimeout?: number;
+  /**
+   * With `idleTimeout`: a request that changes nothing writes the pushed-back
+   * deadline only once this fraction of `idleTimeout` has passed since the
+   * last write, so reads do not write on every request. The session may
+   * then end up to that fraction of `idleTimeout` early. Above 0, at most 1.
+   * Default: 0.1.
+   */
+  touchFraction?: number;
+  /**
+   * Ends every session this many seconds after it was created (or
+   * regenerated), whatever `renew()` and activity say. Off by default.
+   */
+  absoluteTimeout?: number;
+  /**
+   * Receives events worth logging or counting: refused cookies, unknown
+   * ids, a retiring secret still in use, conflicts. Events carry no cookie
+   * value, id or session value. See {@linkcode SessionEvent}.
+   */
+  onEvent?: (event: SessionEvent, c: Context) => void;
   /** Name of the session cookie. Default: `sid`. */
   cookieName?: string;
   /**

@@ -23,8 +23,18 @@ import type { Context } from "hono";
 export interface SessionRecord {
   /** The session's values. */
   data: Record<string, unknown>;
-  /** When the session ends, in milliseconds since the epoch. */
+  /**
+   * When the session ends unless it is used again, in milliseconds since
+   * the epoch. A store may drop the entry from then on.
+   */
   expires: number;
+  /** When the session was created or last regenerated, in ms since the epoch. */
+  created?: number;
+  /**
+   * With an idle timeout: the latest `expires` can be pushed back to
+   * (the `maxAge` or `absoluteTimeout` deadline).
+   */
+  limit?: number;
   /** Keys of `data` that were flashed and disappear after the next request. */
   flash?: string[];
 }
@@ -37,6 +47,14 @@ export interface SessionRecord {
  *
  * A method that throws or rejects fails the request: nothing is lost and no
  * cookie ever points at a session that was not saved.
+ *
+ * Ids are never the cookie's value: the store sees the SHA-256 hash of it,
+ * so a copy of the store's contents gives no usable session.
+ *
+ * A store that can tell whether an entry changed since its `get` in the
+ * same request (the context identifies the request) should throw a
+ * `SessionConflictError` from `set` when it did; the middleware then
+ * reloads, merges and retries.
  *
  * @example A store on top of a SQL database
  * ```ts

@@ -21,9 +21,38 @@
  * @module
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
 
 /** A part of a Deno KV key. */
 export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
+
+/**
+ * The part of a Deno KV atomic operation this store uses: a versionstamp
+ * check and a write, committed together.
+ *
+ * @example
+ * ```ts
+ * import type { KvAtomic } from "@x/hono-session/stores/deno-kv";
+ *
+ * const kv = await Deno.openKv(":memory:");
+ * const op: KvAtomic = kv.atomic();
+ * await op.check({ key: ["k"], versionstamp: null }).set(["k"], "v").commit();
+ * ```
+ */
+export interface KvAtomic {
+  /** Makes the commit fail unless each key still has the given versionstamp (null: absent). */
+  check(
+    ...checks: { key: readonly KvKeyPart[]; versionstamp: string | null }[]
+  ): KvAtomic;
+  /** Writes one entry as part of the operation. */
+  set(
+    key: readonly KvKeyPart[],
+    value: unknown,
+    options?: { expireIn?: number },
+  ): KvAtomic;
+  /** Applies the operation if every check holds. */
+  commit(): Promise<{ ok: boolean; versionstamp?: string }>;
+}
 
 /**
  * The few methods of a Deno KV database this store uses. `Deno.Kv` (from
@@ -51,6 +80,8 @@ export interface KvDatabase {
   ): Promise<unknown>;
   /** Deletes one entry. */
   delete(key: readonly KvKeyPart[]): Promise<void>;
+  /** Starts an atomic operation. */
+  atomic(): KvAtomic;
 }
 
 /** Options for {@linkcode DenoKvStore}. */
@@ -97,6 +128,12 @@ function keyBytes(key: readonly KvKeyPart[]): number {
  * expired entries only some time after the deadline, the expiry is checked
  * again on every read and a late entry is never returned.
  *
+ * Writes are checked against what the same request read: if another
+ * request changed or deleted the entry in between (a concurrent sign-out,
+ * `regenerate()`, or write), `set` throws a `SessionConflictError` instead of
+ * bringing the session back or silently undoing the other change; the
+ * middleware then merges and retries, or answers 409.
+ *
  * Each session is saved as its JSON text. A session over Deno KV's limits
  * (64 KiB a value, 2 KiB a key) fails the save with a `RangeError` that says
  * so, before Deno KV is asked.
@@ -115,6 +152,8 @@ function keyBytes(key: readonly KvKeyPart[]): number {
 export class DenoKvStore implements SessionStore {
   readonly #kv: KvDatabase;
   readonly #prefix: readonly KvKeyPart[];
+  // What each request read: context -> id -> versionstamp (null: absent).
+  readonly #seen: WeakMap<object, Map<string, string | null>> = new WeakMap();
 
   /**
    * Wraps an open database; the store never opens or closes one itself.
@@ -128,7 +167,8 @@ export class DenoKvStore implements SessionStore {
   constructor(kv: KvDatabase, options: DenoKvStoreOptions = {}) {
     if (
       kv === null || typeof kv !== "object" || typeof kv.get !== "function" ||
-      typeof kv.set !== "function" || typeof kv.delete !== "function"
+      typeof kv.set !== "function" || typeof kv.delete !== "function" ||
+      typeof kv.atomic !== "function"
     ) {
       throw new TypeError(
         "DenoKvStore: pass an open Deno KV database, for example await Deno.openKv()",
@@ -162,9 +202,24 @@ export class DenoKvStore implements SessionStore {
     return [...this.#prefix, id];
   }
 
-  /** Returns the session saved under `id`, unless absent or expired. */
-  async get(id: string): Promise<SessionRecord | undefined> {
-    const { value } = await this.#kv.get(this.key(id));
+  #remember(
+    c: object | undefined,
+    id: string,
+    versionstamp: string | null,
+  ): void {
+    if (c === undefined || c === null) return;
+    let seen = this.#seen.get(c);
+    if (!seen) this.#seen.set(c, seen = new Map());
+    seen.set(id, versionstamp);
+  }
+
+  /**
+   * Returns the session saved under `id`, unless absent or expired. With a
+   * request's context, remembers the entry's version for `set`'s check.
+   */
+  async get(id: string, c?: object): Promise<SessionRecord | undefined> {
+    const { value, versionstamp } = await this.#kv.get(this.key(id));
+    this.#remember(c, id, versionstamp);
     if (typeof value !== "string") return undefined;
     let record: SessionRecord;
     try {
@@ -184,8 +239,10 @@ export class DenoKvStore implements SessionStore {
    * Saves `record` under `id`, to expire at `record.expires`.
    *
    * @throws {RangeError} When the key or the value is over Deno KV's limits.
+   * @throws {SessionConflictError} When the same request's `get` saw another
+   *   version of the entry than the one there now.
    */
-  async set(id: string, record: SessionRecord): Promise<void> {
+  async set(id: string, record: SessionRecord, c?: object): Promise<void> {
     const key = this.key(id);
     const kb = keyBytes(key);
     if (kb > KEY_LIMIT) {
@@ -200,9 +257,20 @@ export class DenoKvStore implements SessionStore {
         `DenoKvStore: the session is ${vb} bytes serialized, over Deno KV's ${VALUE_LIMIT}-byte value limit; keep less in the session`,
       );
     }
-    await this.#kv.set(key, json, {
+    const options = {
       expireIn: Math.max(1, Math.ceil(record.expires - Date.now())),
-    });
+    };
+    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    if (seen === undefined) {
+      await this.#kv.set(key, json, options);
+      return;
+    }
+    const result = await this.#kv.atomic()
+      .check({ key, versionstamp: seen })
+      .set(key, json, options)
+      .commit();
+    if (!result.ok) throw new SessionConflictError();
+    this.#remember(c, id, result.versionstamp ?? null);
   }
 
   /** Removes the session saved under `id`. */

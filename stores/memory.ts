@@ -13,6 +13,7 @@
  * @module
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
 
 /** Options for {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -34,6 +35,11 @@ interface Timer {
   unref?(): void;
 }
 
+interface Entry {
+  record: SessionRecord;
+  version: number;
+}
+
 /**
  * Keeps sessions in this process's memory: fast, and gone when the process
  * ends. Fine for a single instance; several instances need a shared store.
@@ -41,6 +47,10 @@ interface Timer {
  * An expired session is never returned: it is dropped when read, and a
  * periodic sweep drops the ones never read again. With `maxEntries`, the
  * least recently used session makes room for a new one.
+ *
+ * Like `DenoKvStore`, it refuses a write based on a stale read: when another
+ * request changed or deleted a session after this request read it, `set`
+ * throws a `SessionConflictError`, so a concurrent sign-out is never undone.
  *
  * @example
  * ```ts
@@ -52,7 +62,10 @@ interface Timer {
  * ```
  */
 export class MemoryStore implements SessionStore {
-  readonly #entries: Map<string, SessionRecord> = new Map();
+  readonly #entries: Map<string, Entry> = new Map();
+  // What each request read: context -> id -> version (0: absent).
+  readonly #seen: WeakMap<object, Map<string, number>> = new WeakMap();
+  #version = 0;
   readonly #maxEntries: number;
   readonly #sweepMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -88,29 +101,50 @@ export class MemoryStore implements SessionStore {
     return this.#entries.size;
   }
 
+  #remember(c: object | undefined, id: string, version: number): void {
+    if (c === undefined || c === null) return;
+    let seen = this.#seen.get(c);
+    if (!seen) this.#seen.set(c, seen = new Map());
+    seen.set(id, version);
+  }
+
   /**
    * Returns the session saved under `id`, or undefined when there is none
-   * or it has expired.
+   * or it has expired. With a request's context, remembers which version
+   * it returned, for `set`'s check.
    */
-  get(id: string): SessionRecord | undefined {
-    const record = this.#entries.get(id);
-    if (record === undefined) return undefined;
-    if (record.expires <= Date.now()) {
+  get(id: string, c?: object): SessionRecord | undefined {
+    let entry = this.#entries.get(id);
+    if (entry !== undefined && entry.record.expires <= Date.now()) {
       this.#entries.delete(id);
-      return undefined;
+      entry = undefined;
     }
+    this.#remember(c, id, entry?.version ?? 0);
+    if (entry === undefined) return undefined;
     if (this.#maxEntries !== Infinity) {
       // Most recently used last: the eviction order.
       this.#entries.delete(id);
-      this.#entries.set(id, record);
+      this.#entries.set(id, entry);
     }
-    return record;
+    return entry.record;
   }
 
-  /** Saves `record` under `id`, dropping the least recently used session if full. */
-  set(id: string, record: SessionRecord): void {
+  /**
+   * Saves `record` under `id`, dropping the least recently used session if
+   * full.
+   *
+   * @throws {SessionConflictError} When the same request's `get` saw another
+   *   version of the session than the one there now.
+   */
+  set(id: string, record: SessionRecord, c?: object): void {
+    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    if (seen !== undefined && seen !== (this.#entries.get(id)?.version ?? 0)) {
+      throw new SessionConflictError();
+    }
+    const version = ++this.#version;
+    this.#remember(c, id, version);
     this.#entries.delete(id);
-    this.#entries.set(id, record);
+    this.#entries.set(id, { record, version });
     if (this.#entries.size > this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
@@ -130,7 +164,7 @@ export class MemoryStore implements SessionStore {
   sweep(): number {
     const now = Date.now();
     let dropped = 0;
-    for (const [id, record] of this.#entries) {
+    for (const [id, { record }] of this.#entries) {
       if (record.expires <= now) {
         this.#entries.delete(id);
         dropped++;

@@ -8,6 +8,9 @@ import {
   type SessionRecord,
   type SessionStore,
 } from "../mod.ts";
+import { storeKey } from "../_random.ts";
+
+export { storeKey };
 
 export const SECRET = "a-test-secret-that-is-long-enough-for-iron!";
 
@@ -43,8 +46,8 @@ export interface Mode {
   options(extra?: SessionOptions): SessionOptions;
   /** Number of sessions held server-side (0 in cookie mode). */
   size(): number;
-  /** The stored record for an id (store modes). */
-  record(id: string): SessionRecord | undefined;
+  /** The stored record for a session cookie's value (store modes). */
+  record(token: string): Promise<SessionRecord | undefined>;
 }
 
 /** Cookie mode, a Map store, and an async custom store: fresh each call. */
@@ -57,22 +60,22 @@ export function modes(): Mode[] {
       store: false,
       options: (extra) => ({ secret: SECRET, ...extra }),
       size: () => 0,
-      record: () => undefined,
+      record: () => Promise.resolve(undefined),
     },
     {
       name: "Map store",
       store: true,
       options: (extra) => ({ store: map, ...extra }),
       size: () => map.size,
-      record: (id) => map.get(id),
+      record: async (token) => map.get(await storeKey(token)),
     },
     {
       name: "async store",
       store: true,
       options: (extra) => ({ store: asyncStore, ...extra }),
       size: () => asyncStore.size,
-      record: (id) => {
-        const json = asyncStore.entries.get(id);
+      record: async (token) => {
+        const json = asyncStore.entries.get(await storeKey(token));
         return json === undefined ? undefined : JSON.parse(json);
       },
     },

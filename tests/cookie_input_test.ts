@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { defaults, seal } from "iron-webcrypto";
 import { session } from "../mod.ts";
-import { basicApp, eachMode, Jar, SECRET } from "./_helpers.ts";
+import { basicApp, eachMode, Jar, SECRET, storeKey } from "./_helpers.ts";
+import { Keyring } from "../_secrets.ts";
 
 function flip(value: string, at: number): string {
   const c = value[at] === "A" ? "B" : "A";
@@ -91,6 +92,9 @@ eachMode(
 Deno.test("cookie mode: genuine seals that do not hold a valid session record mean no session", async () => {
   const app = basicApp({ secret: SECRET });
   const now = Date.now();
+  // The key this middleware derives from SECRET for its cookie "sid".
+  const key = await new Keyring([SECRET], "cookie:sid").newest();
+  const password = { id: key.id, secret: key.password };
   const payloads: unknown[] = [
     "hello",
     42,
@@ -104,7 +108,7 @@ Deno.test("cookie mode: genuine seals that do not hold a valid session record me
     { data: { userId: "x" }, expires: now + 60_000, flash: [1] },
   ];
   for (const payload of payloads) {
-    const sealed = await seal(payload, SECRET, defaults);
+    const sealed = await seal(payload, password, defaults);
     const res = await app.request("/read", {
       headers: { cookie: `sid=${sealed}` },
     });
@@ -114,7 +118,7 @@ Deno.test("cookie mode: genuine seals that do not hold a valid session record me
   // The same format with a valid record is accepted: iron's own seal opens.
   const sealed = await seal(
     { data: { userId: "iron" }, expires: now + 60_000 },
-    SECRET,
+    password,
     defaults,
   );
   const res = await app.request("/read", {
@@ -165,5 +169,7 @@ Deno.test("store mode: a cookie that is not one of our ids never reaches the sto
   }
   assert.deepEqual(asked, []);
   await app.request("/", { headers: { cookie: `sid=${"C".repeat(43)}` } });
-  assert.deepEqual(asked, ["C".repeat(43)]);
+  // The store sees the id's SHA-256, never the cookie's value.
+  assert.deepEqual(asked, [await storeKey("C".repeat(43))]);
+  assert.notEqual(asked[0], "C".repeat(43));
 });

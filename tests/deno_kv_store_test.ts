@@ -3,22 +3,21 @@
 import assert from "node:assert/strict";
 import {
   DenoKvStore,
+  type KvAtomic,
   type KvDatabase,
   type KvKeyPart,
 } from "../stores/deno_kv.ts";
-import { basicApp, Jar, withFakeTime } from "./_helpers.ts";
+import { basicApp, Jar, storeKey, withFakeTime } from "./_helpers.ts";
 
 /** A KvDatabase that records what it is asked. */
 class RecordingKv implements KvDatabase {
   readonly calls: [string, readonly KvKeyPart[], unknown?][] = [];
-  readonly map = new Map<string, unknown>();
+  readonly map = new Map<string, { value: unknown; versionstamp: string }>();
+  #version = 0;
   get(key: readonly KvKeyPart[]) {
     this.calls.push(["get", key]);
-    const value = this.map.get(JSON.stringify(key));
-    return Promise.resolve({
-      value: value ?? null,
-      versionstamp: value === undefined ? null : "1",
-    });
+    const entry = this.map.get(JSON.stringify(key));
+    return Promise.resolve(entry ?? { value: null, versionstamp: null });
   }
   set(
     key: readonly KvKeyPart[],
@@ -26,13 +25,37 @@ class RecordingKv implements KvDatabase {
     options?: { expireIn?: number },
   ) {
     this.calls.push(["set", key, options]);
-    this.map.set(JSON.stringify(key), value);
-    return Promise.resolve({ ok: true });
+    const versionstamp = String(++this.#version);
+    this.map.set(JSON.stringify(key), { value, versionstamp });
+    return Promise.resolve({ ok: true, versionstamp });
   }
   delete(key: readonly KvKeyPart[]) {
     this.calls.push(["delete", key]);
     this.map.delete(JSON.stringify(key));
     return Promise.resolve();
+  }
+  atomic(): KvAtomic {
+    const checks: { key: readonly KvKeyPart[]; versionstamp: string | null }[] =
+      [];
+    const writes: [readonly KvKeyPart[], unknown, { expireIn?: number }?][] =
+      [];
+    const op: KvAtomic = {
+      check: (...more) => (checks.push(...more), op),
+      set: (key, value, options) => (writes.push([key, value, options]), op),
+      commit: async () => {
+        for (const { key, versionstamp } of checks) {
+          const current = this.map.get(JSON.stringify(key))?.versionstamp ??
+            null;
+          if (current !== versionstamp) return { ok: false };
+        }
+        let versionstamp = "";
+        for (const [key, value, options] of writes) {
+          versionstamp = (await this.set(key, value, options)).versionstamp;
+        }
+        return { ok: true, versionstamp };
+      },
+    };
+    return op;
   }
 }
 
@@ -46,7 +69,7 @@ Deno.test("DenoKvStore writes with expireIn matching the session's deadline, und
       }),
     );
     await jar.fetch("/login", { method: "POST" });
-    const id = jar.get("sid")!;
+    const id = await storeKey(jar.get("sid")!);
     assert.deepEqual(kv.calls, [["set", ["app", "s", id], {
       expireIn: 600_000,
     }]]);
@@ -58,7 +81,7 @@ Deno.test("DenoKvStore writes with expireIn matching the session's deadline, und
       id,
     ], { expireIn: 500_000 }]]);
     assert.equal(
-      typeof kv.map.get(JSON.stringify(["app", "s", id])),
+      typeof kv.map.get(JSON.stringify(["app", "s", id]))?.value,
       "string",
       "kept as JSON text",
     );
@@ -168,16 +191,32 @@ Deno.test("DenoKvStore refuses what is not a database or a key prefix", () => {
 });
 
 Deno.test("stores/deno_kv.ts opens nothing when imported", async () => {
-  // Without --unstable-kv, Deno.openKv does not exist: importing must still work.
+  // The project's import map without "unstable": ["kv"], so Deno.openKv
+  // does not even exist: the import must still work.
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  delete config.unstable;
+  const root = new URL("../", import.meta.url).pathname;
+  for (const [name, target] of Object.entries(config.imports)) {
+    if (String(target).startsWith("./")) {
+      config.imports[name] = root + String(target).slice(2);
+    }
+  }
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify(config));
   const url = new URL("../stores/deno_kv.ts", import.meta.url).href;
-  const { success, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--no-config",
-      `await import(${JSON.stringify(url)}); console.log("ok")`,
-    ],
+  const code = `
+    console.log(typeof Deno.openKv);
+    const { DenoKvStore } = await import(${JSON.stringify(url)});
+    console.log(typeof DenoKvStore);
+  `;
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", `${dir}/deno.json`, code],
     stdout: "piped",
     stderr: "piped",
   }).output();
+  await Deno.remove(dir, { recursive: true });
   assert.ok(success, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout).trim(), "undefined\nfunction");
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { type Context, Hono } from "hono";
 import { session, type SessionRecord, type SessionStore } from "../mod.ts";
-import { basicApp, Jar, withFakeTime } from "./_helpers.ts";
+import { basicApp, Jar, storeKey, withFakeTime } from "./_helpers.ts";
 
 /** A store under test and how to dispose of it. */
 export interface StoreUnderTest {
@@ -47,7 +47,10 @@ export function storeConformance(
     const jar = new Jar(basicApp({ store }));
     await jar.fetch("/login?user=ada", { method: "POST" });
     assert.deepEqual(await jar.text("/read"), [200, "ada"]);
-    const saved = await store.get(jar.get("sid")!, await aContext());
+    const saved = await store.get(
+      await storeKey(jar.get("sid")!),
+      await aContext(),
+    );
     assert.deepEqual(saved?.data, { userId: "ada" });
     assert.ok(saved!.expires > Date.now());
   });
@@ -60,7 +63,10 @@ export function storeConformance(
         String(i),
       ]);
     }
-    const saved = await store.get(jar.get("sid")!, await aContext());
+    const saved = await store.get(
+      await storeKey(jar.get("sid")!),
+      await aContext(),
+    );
     assert.deepEqual(saved?.data, { n: 3 });
   });
 
@@ -68,8 +74,13 @@ export function storeConformance(
     const jar = new Jar(basicApp({ store }));
     await jar.fetch("/login", { method: "POST" });
     const id = jar.get("sid")!;
+    const key = await storeKey(id);
+    assert.ok(await store.get(key, await aContext()));
     await jar.fetch("/logout", { method: "POST" });
-    assert.equal(await store.get(id, await aContext()) ?? undefined, undefined);
+    assert.equal(
+      await store.get(key, await aContext()) ?? undefined,
+      undefined,
+    );
     assert.deepEqual(
       await jar.text("/read", { headers: { cookie: `sid=${id}` } }),
       [200, "-"],
@@ -91,7 +102,7 @@ export function storeConformance(
     const id = "E".repeat(43);
     const c = await aContext();
     await withFakeTime(async (clock) => {
-      await store.set(id, record({ userId: "old" }, 5_000), c);
+      await store.set(await storeKey(id), record({ userId: "old" }, 5_000), c);
       const app = basicApp({ store });
       const read = () =>
         app.request("/read", { headers: { cookie: `sid=${id}` } });
@@ -106,11 +117,18 @@ export function storeConformance(
   test("an unknown id finds nothing and is never adopted", async (store) => {
     const planted = "U".repeat(43);
     const c = await aContext();
-    assert.equal(await store.get(planted, c) ?? undefined, undefined);
+    assert.equal(
+      await store.get(await storeKey(planted), c) ?? undefined,
+      undefined,
+    );
     const jar = new Jar(basicApp({ store }));
     jar.cookies.set("sid", planted);
     await jar.fetch("/login", { method: "POST" });
     assert.notEqual(jar.get("sid"), planted);
+    assert.equal(
+      await store.get(await storeKey(planted), c) ?? undefined,
+      undefined,
+    );
     assert.equal(await store.get(planted, c) ?? undefined, undefined);
   });
 
@@ -127,7 +145,7 @@ export function storeConformance(
     }
     const c = await aContext();
     for (const [i, jar] of jars.entries()) {
-      const saved = await store.get(jar.get("sid")!, c);
+      const saved = await store.get(await storeKey(jar.get("sid")!), c);
       assert.deepEqual(saved?.data, { userId: `u${i}`, n: 3 });
     }
   });

@@ -185,7 +185,7 @@ eachMode(
       /"renew" is a member of the session API/,
     );
     if (mode.store) {
-      const record = mode.record(jar.get("sid")!)!;
+      const record = (await mode.record(jar.get("sid")!))!;
       assert.ok(record.expires > Date.now());
       assert.equal(record.flash, undefined);
     }

@@ -1,0 +1,74 @@
+// Cookie mode: sealing a record into the cookie's value and opening it
+// again, with iron by default or with the app's own encoder.
+import { defaults, seal, unseal } from "iron-webcrypto";
+import type { SessionRecord } from "./session_store.ts";
+import type { ResolvedOptions } from "./_options.ts";
+import { isRecord } from "./_session_state.ts";
+
+/** The outcome of opening a cookie: a record and the key that opened it, or why not. */
+export type Opened =
+  | { record: SessionRecord; keyIndex: number }
+  | { refused: "malformed" | "bad-seal" | "bad-record" };
+
+const IRON_PREFIX = "Fe26.2*";
+
+/** Seals `record` with the newest key. */
+export async function sealRecord(
+  record: SessionRecord,
+  options: ResolvedOptions,
+): Promise<string> {
+  const key = await options.keys.newest();
+  const sealed = options.encoder
+    ? await options.encoder.encode(record, key.password)
+    : await seal(record, { id: key.id, secret: key.password }, defaults);
+  if (typeof sealed !== "string" || sealed.length === 0) {
+    throw new TypeError(
+      "session encoder.encode() must return a non-empty string",
+    );
+  }
+  return sealed;
+}
+
+/** Opens a cookie value made by {@linkcode sealRecord}, with any listed key. */
+export async function openSeal(
+  value: string,
+  options: ResolvedOptions,
+): Promise<Opened> {
+  if (options.encoder) return await openCustom(value, options);
+  // An iron seal: Fe26.2*<key id>*<salt>*<iv>*<data>*<expiry>*<salt>*<mac>.
+  if (!value.startsWith(IRON_PREFIX)) return { refused: "malformed" };
+  const end = value.indexOf("*", IRON_PREFIX.length);
+  if (end === -1) return { refused: "malformed" };
+  // Only our own key ids are looked up, and in a Map: whatever id the
+  // client wrote can reach no prototype.
+  const key = await options.keys.byId(value.slice(IRON_PREFIX.length, end));
+  if (!key) return { refused: "bad-seal" };
+  let record: unknown;
+  try {
+    record = await unseal(value, key.password, defaults);
+  } catch {
+    return { refused: "bad-seal" };
+  }
+  return isRecord(record)
+    ? { record, keyIndex: key.index }
+    : { refused: "bad-record" };
+}
+
+async function openCustom(
+  value: string,
+  options: ResolvedOptions,
+): Promise<Opened> {
+  let opened: unknown = undefined;
+  for (const key of await options.keys.all()) {
+    try {
+      opened = await options.encoder!.decode(value, key.password);
+    } catch {
+      continue;
+    }
+    if (opened === null || opened === undefined) continue;
+    if (isRecord(opened)) return { record: opened, keyIndex: key.index };
+  }
+  return opened === null || opened === undefined
+    ? { refused: "bad-seal" }
+    : { refused: "bad-record" };
+}

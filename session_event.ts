@@ -1,0 +1,49 @@
+/**
+ * Events the middleware reports to an `onEvent` hook.
+ *
+ * @module
+ */
+
+/**
+ * Something worth knowing happened to a session: a bad cookie, an unknown
+ * id, a key about to be retired, a conflict. Events never carry a cookie
+ * value, a session id, its hash or any session value, so they are safe to
+ * log as they are.
+ *
+ * - `invalid-cookie`: the session cookie was refused; `reason` says why:
+ *   `malformed` (not a seal or id at all), `duplicate` (sent twice),
+ *   `oversized`, `bad-seal` (tampered, truncated, or sealed with a secret
+ *   or for a purpose this middleware does not have), `bad-record` (a valid
+ *   seal or stored entry that is not a session).
+ * - `unknown-id`: a well-formed id the store does not know (an ended
+ *   session, or a guess).
+ * - `expired`: a session past its deadline was refused; `reason` is
+ *   `lifetime` (maxAge), `idle` or `absolute`.
+ * - `rotated-secret`: a session sealed with an older secret was accepted;
+ *   `keyIndex` is its place in the `secret` list. It is re-sealed with the
+ *   newest secret at its next write.
+ * - `conflict`: another request changed the session at the same time;
+ *   `outcome` is `merged` (both changes kept) or `rejected` (409).
+ *
+ * @example Count refused cookies
+ * ```ts
+ * import { session, type SessionEvent } from "@x/hono-session";
+ *
+ * const counts = new Map<string, number>();
+ * session({
+ *   onEvent(event: SessionEvent) {
+ *     const name = "reason" in event ? `${event.type}:${event.reason}` : event.type;
+ *     counts.set(name, (counts.get(name) ?? 0) + 1);
+ *   },
+ * });
+ * ```
+ */
+export type SessionEvent =
+  | {
+    type: "invalid-cookie";
+    reason: "malformed" | "duplicate" | "oversized" | "bad-seal" | "bad-record";
+  }
+  | { type: "unknown-id" }
+  | { type: "expired"; reason: "lifetime" | "idle" | "absolute" }
+  | { type: "rotated-secret"; keyIndex: number }
+  | { type: "conflict"; outcome: "merged" | "rejected" };

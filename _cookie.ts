@@ -99,6 +99,7 @@ export function clearCookies(c: Context, options: ResolvedOptions): void {
     "",
     at(options.existsCookieOptions, 0),
   );
+  noStore(c);
 }
 
 function at(attributes: CookieAttributes, maxAge: number): CookieAttributes {

@@ -34,6 +34,8 @@ import { HTTPException } from "hono/http-exception";
  */
 export class SessionConflictError extends HTTPException {
   /**
+   * Creates the error, with status 409.
+   *
    * @param message What went wrong, for logs; never a session id or value.
    */
   constructor(message = "the session was changed or ended by another request") {

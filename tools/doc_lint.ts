@@ -3,6 +3,7 @@
 // (MiddlewareHandler, Context, ...) reported as private-type-ref
 // (denoland/deno#27364).
 const HONO_TYPES = new Set([
+  "HTTPException",
   "MiddlewareHandler",
   "Context",
   "Env",

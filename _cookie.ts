@@ -1,6 +1,6 @@
 // Reading the session cookie from a request and writing both cookies back.
 import type { Context } from "hono";
-import { setCookie } from "hono/cookie";
+import { generateCookie } from "hono/cookie";
 import { parse } from "hono/utils/cookie";
 import type { CookieAttributes, ResolvedOptions } from "./_options.ts";
 
@@ -58,12 +58,49 @@ export function readCookie(
   return value;
 }
 
-// A response that sets or clears the session cookie must not be stored by
-// a shared cache and served to someone else. An app that set its own
-// Cache-Control has decided for itself.
-function noStore(c: Context): void {
-  if (!c.res.headers.has("cache-control")) {
-    c.header("Cache-Control", "private, no-store");
+/**
+ * A cookie's Set-Cookie line, split around its value and Max-Age. Made once
+ * per middleware by Hono's own cookie serializer, so every attribute (and
+ * prefix) is exactly as Hono writes it; each response then only fills in
+ * the value and the lifetime.
+ */
+export interface CookieTemplate {
+  /** `name=`, prefix included. */
+  head: string;
+  /** The attributes after Max-Age: `; Path=/; HttpOnly; ...`. */
+  tail: string;
+}
+
+/** Builds the template for cookie `name` with these attributes. */
+export function cookieTemplate(
+  name: string,
+  attributes: CookieAttributes,
+): CookieTemplate {
+  const sample = generateCookie(name, "", { ...attributes, maxAge: 0 });
+  const marker = "; Max-Age=0";
+  const at = sample.indexOf(marker);
+  return {
+    head: sample.slice(0, sample.indexOf("=") + 1),
+    tail: sample.slice(at + marker.length),
+  };
+}
+
+function line(t: CookieTemplate, value: string, seconds: number): string {
+  return `${t.head}${value}; Max-Age=${seconds}${t.tail}`;
+}
+
+// Adds both Set-Cookie lines, and Cache-Control: a response that sets or
+// clears the session cookie must not be stored by a shared cache and served
+// to someone else; an app that set its own Cache-Control has decided for
+// itself. Hono's c.header() makes the response this request's own copy
+// first (a handler may have returned a shared Response); the other headers
+// then go on that copy directly.
+function emit(c: Context, session: string, exists: string): void {
+  c.header("Set-Cookie", session, { append: true });
+  const headers = c.res.headers;
+  headers.append("Set-Cookie", exists);
+  if (!headers.has("cache-control")) {
+    headers.set("Cache-Control", "private, no-store");
   }
 }
 
@@ -74,34 +111,25 @@ export function writeCookies(
   value: string,
   seconds: number,
 ): void {
-  const size = options.wireName.length + encodeURIComponent(value).length;
+  const encoded = encodeURIComponent(value);
+  const size = options.wireName.length + encoded.length;
   if (size > COOKIE_LIMIT) {
     throw new RangeError(
       `session cookie "${options.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id`,
     );
   }
-  setCookie(c, options.cookieName, value, at(options.cookieOptions, seconds));
-  setCookie(
+  emit(
     c,
-    options.existsCookieName,
-    "1",
-    at(options.existsCookieOptions, seconds),
+    line(options.sessionCookie, encoded, seconds),
+    line(options.existsCookie, "1", seconds),
   );
-  noStore(c);
 }
 
 /** Expires both cookies in the browser. */
 export function clearCookies(c: Context, options: ResolvedOptions): void {
-  setCookie(c, options.cookieName, "", at(options.cookieOptions, 0));
-  setCookie(
+  emit(
     c,
-    options.existsCookieName,
-    "",
-    at(options.existsCookieOptions, 0),
+    line(options.sessionCookie, "", 0),
+    line(options.existsCookie, "", 0),
   );
-  noStore(c);
-}
-
-function at(attributes: CookieAttributes, maxAge: number): CookieAttributes {
-  return { ...attributes, maxAge };
 }

@@ -9,6 +9,20 @@ import type { SessionEvent } from "./session_event.ts";
 import type { Context } from "hono";
 import { Keyring } from "./_secrets.ts";
 import { randomToken } from "./_random.ts";
+import { type CookieTemplate, cookieTemplate } from "./_cookie.ts";
+import { Lru } from "./_lru.ts";
+import type { SessionRecord } from "./session_store.ts";
+
+/** Cookie values seen verified, and what they hold. */
+export interface VerifiedCookie {
+  record: SessionRecord;
+  /** The JSON of `record.data`. */
+  json: string;
+  keyIndex: number;
+}
+
+/** How many verified cookies, and id hashes, one middleware remembers. */
+export const CACHE_LIMIT = 10_000;
 
 /** The longest lifetime a browser honours for a cookie: 400 days. */
 export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
@@ -34,6 +48,13 @@ export interface ResolvedOptions {
   /** Milliseconds, or Infinity when off. */
   absoluteMs: number;
   onEvent: ((event: SessionEvent, c: Context) => void) | undefined;
+  /** Cookie mode: cookie values already verified, by exact value. */
+  verified: Lru<string, VerifiedCookie>;
+  /** Store mode: the store keys of ids the store knows, or that we issued. */
+  storeKeys: Lru<string, string>;
+  /** The Set-Cookie lines, but for value and Max-Age. */
+  sessionCookie: CookieTemplate;
+  existsCookie: CookieTemplate;
   cookieName: string;
   /** The session cookie's name on the wire, prefix included. */
   wireName: string;
@@ -265,6 +286,10 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     touchMs: idleMs * touchFraction,
     absoluteMs,
     onEvent: options.onEvent,
+    verified: new Lru(CACHE_LIMIT),
+    storeKeys: new Lru(CACHE_LIMIT),
+    sessionCookie: cookieTemplate(cookieName, cookieOptions),
+    existsCookie: cookieTemplate(existsCookieName, existsCookieOptions),
     cookieName,
     wireName,
     existsCookieName,

@@ -1,6 +1,8 @@
 // Random tokens for session ids and throwaway secrets, and the hash that
 // turns a session id into the key a store sees.
 
+import { sha256Ascii } from "./_sha256.ts";
+
 const BASE64URL =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -28,11 +30,15 @@ export function isToken(value: string): boolean {
  * The key a store keeps a session under: the SHA-256 of its id, as 43
  * base64url characters. A leaked store holds no usable session id.
  */
-export async function storeKey(token: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
-  );
-  const padded = new Uint8Array(33);
-  padded.set(digest);
-  return encode(padded, 43);
+export function storeKey(token: string): string {
+  const words = sha256Ascii(token);
+  const bytes = new Uint8Array(33);
+  for (let i = 0; i < 8; i++) {
+    const w = words[i];
+    bytes[i * 4] = w >>> 24;
+    bytes[i * 4 + 1] = (w >>> 16) & 0xff;
+    bytes[i * 4 + 2] = (w >>> 8) & 0xff;
+    bytes[i * 4 + 3] = w & 0xff;
+  }
+  return encode(bytes, 43);
 }

@@ -1,6 +1,5 @@
 // Cookie mode: sealing a record into the cookie's value and opening it
 // again, with iron by default or with the app's own encoder.
-import { defaults, seal, unseal } from "iron-webcrypto";
 import type { SessionRecord } from "./session_store.ts";
 import type { ResolvedOptions } from "./_options.ts";
 import { isRecord } from "./_session_state.ts";
@@ -12,15 +11,25 @@ export type Opened =
 
 const IRON_PREFIX = "Fe26.2*";
 
-/** Seals `record` with the newest key. */
+/** The JSON of `record`, reusing the values' JSON already made. */
+export function recordJson(record: SessionRecord, dataJson: string): string {
+  const { data: _, ...rest } = record;
+  const tail = JSON.stringify(rest);
+  return tail === "{}"
+    ? `{"data":${dataJson}}`
+    : `{"data":${dataJson},${tail.slice(1)}`;
+}
+
+/** Seals `record` (whose values serialize to `dataJson`) with the newest key. */
 export async function sealRecord(
   record: SessionRecord,
+  dataJson: string,
   options: ResolvedOptions,
 ): Promise<string> {
   const key = await options.keys.newest();
   const sealed = options.encoder
     ? await options.encoder.encode(record, key.password)
-    : await seal(record, { id: key.id, secret: key.password }, defaults);
+    : await key.iron.seal(recordJson(record, dataJson));
   if (typeof sealed !== "string" || sealed.length === 0) {
     throw new TypeError(
       "session encoder.encode() must return a non-empty string",
@@ -43,11 +52,13 @@ export async function openSeal(
   // client wrote can reach no prototype.
   const key = await options.keys.byId(value.slice(IRON_PREFIX.length, end));
   if (!key) return { refused: "bad-seal" };
+  const json = await key.iron.open(value);
+  if (json === undefined) return { refused: "bad-seal" };
   let record: unknown;
   try {
-    record = await unseal(value, key.password, defaults);
+    record = JSON.parse(json);
   } catch {
-    return { refused: "bad-seal" };
+    return { refused: "bad-record" };
   }
   return isRecord(record)
     ? { record, keyIndex: key.index }

@@ -4,6 +4,8 @@
 // does not open. Each password gets a short id that the seal carries, so
 // opening a seal never tries more than one key.
 
+import { IronKey } from "./_iron.ts";
+
 const encoder = new TextEncoder();
 
 /** One derived key: the iron password and the id seals carry. */
@@ -14,6 +16,8 @@ export interface Key {
   readonly password: string;
   /** 0 for the newest secret, 1 for the one before, and so on. */
   readonly index: number;
+  /** Iron sealing with this key, its derived keys kept between requests. */
+  readonly iron: IronKey;
 }
 
 function base64url(bytes: ArrayBuffer): string {
@@ -53,7 +57,7 @@ async function derive(
     await crypto.subtle.digest("SHA-256", encoder.encode(`id\0${password}`)),
     12,
   );
-  return { id, password, index };
+  return { id, password, index, iron: new IronKey(id, password) };
 }
 
 /** The keys of one middleware, newest first, derived once on first use. */

@@ -88,10 +88,19 @@ export class SessionState {
   regenerated = false;
   readonly #options: ResolvedOptions;
 
-  constructor(options: ResolvedOptions, record?: SessionRecord) {
+  /** A value was set, deleted or defined through the proxy. */
+  written = false;
+  /** An object value was handed out: it may have been changed in place. */
+  escaped = false;
+
+  /**
+   * @param record The loaded session, if any.
+   * @param json The JSON of `record.data`, when already known.
+   */
+  constructor(options: ResolvedOptions, record?: SessionRecord, json?: string) {
     this.#options = options;
     if (record) {
-      this.initial = JSON.stringify(record.data);
+      this.initial = json ?? JSON.stringify(record.data);
       this.data = parseData(this.initial);
       this.expires = record.expires;
       this.limit = record.limit ?? record.expires;
@@ -172,6 +181,7 @@ export class SessionState {
 
   flash(key: string, value: unknown): void {
     this.data[checkKey(key)] = value;
+    this.written = true;
     this.flashed.add(key);
   }
 
@@ -189,6 +199,7 @@ export class SessionState {
     for (const key of Object.keys(value)) checkKey(key);
     for (const key of Object.keys(this.data)) delete this.data[key];
     Object.assign(this.data, value);
+    this.written = true;
   }
 
   /**
@@ -198,12 +209,20 @@ export class SessionState {
    */
   finish(): { json: string; flash: string[] } {
     for (const key of this.loadedFlash) {
-      if (!this.flashed.has(key)) delete this.data[key];
+      if (!this.flashed.has(key)) {
+        delete this.data[key];
+        this.written = true;
+      }
     }
-    const flash = [...this.flashed].filter((key) =>
-      Object.hasOwn(this.data, key)
-    );
-    return { json: stringifyData(this.data), flash };
+    const flash = this.flashed.size === 0
+      ? []
+      : [...this.flashed].filter((key) => Object.hasOwn(this.data, key));
+    // Values nobody wrote to, and no object handed out: still the JSON
+    // they were loaded from, no need to serialize (and check) them again.
+    const json = this.written || this.escaped
+      ? stringifyData(this.data)
+      : this.initial;
+    return { json, flash };
   }
 }
 
@@ -231,7 +250,9 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
       return this.#methods[key];
     }
     if (key === STATE) return this.#state;
-    return target[key as string];
+    const value = target[key as string];
+    if (typeof value === "object" && value !== null) this.#state.escaped = true;
+    return value;
   }
 
   set(
@@ -240,6 +261,7 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
     value: unknown,
   ): boolean {
     target[checkKey(key)] = value;
+    this.#state.written = true;
     return true;
   }
 
@@ -248,7 +270,27 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
     key: string | symbol,
     descriptor: PropertyDescriptor,
   ): boolean {
+    this.#state.written = true;
     return Reflect.defineProperty(target, checkKey(key), descriptor);
+  }
+
+  deleteProperty(
+    target: Record<string, unknown>,
+    key: string | symbol,
+  ): boolean {
+    this.#state.written = true;
+    return delete target[key as string];
+  }
+
+  getOwnPropertyDescriptor(
+    target: Record<string, unknown>,
+    key: string | symbol,
+  ): PropertyDescriptor | undefined {
+    const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+    if (typeof descriptor?.value === "object" && descriptor.value !== null) {
+      this.#state.escaped = true;
+    }
+    return descriptor;
   }
 }
 

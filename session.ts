@@ -95,9 +95,20 @@ function requestOf(c: Context): RequestSession {
   return request;
 }
 
+/**
+ * The JSON of the values of records this module handed to a store: a store
+ * that keeps objects (a Map, MemoryStore) gives the same object back, and
+ * its JSON need not be made again.
+ */
+const savedJson = new WeakMap<SessionRecord, string>();
+
 /** The session a request came with, as loaded. */
 interface Loaded {
   record: SessionRecord;
+  /** The JSON of `record.data`, when known. */
+  json?: string;
+  /** Cookie mode: the cookie's value. */
+  sealed?: string;
   /** Store mode: the cookie's token, and the key the store keeps it under. */
   token?: string;
   key?: string;
@@ -141,7 +152,7 @@ class RequestSession {
         ? await this.#fromStore(value)
         : await this.#fromCookie(value);
     }
-    this.#state = this.#stateFor(this.#loaded?.record);
+    this.#state = this.#stateFor(this.#loaded);
     c.set(REQUEST as never, this as never);
     c.set("session", this.#state.proxy as never);
   }
@@ -153,7 +164,8 @@ class RequestSession {
       return undefined;
     }
     const store = this.#options.store!;
-    const key = await storeKey(token);
+    const known = this.#options.storeKeys.get(token);
+    const key = known ?? storeKey(token);
     const record = await store.get(key, this.#c);
     if (record === undefined || record === null) {
       this.#report({ type: "unknown-id" });
@@ -169,30 +181,49 @@ class RequestSession {
       await store.delete(key, this.#c);
       return undefined;
     }
-    return { record, token, key };
+    // Remember the hash only for ids the store knows: clients cannot fill
+    // the memo with made-up ids.
+    if (known === undefined) this.#options.storeKeys.set(token, key);
+    return { record, token, key, json: savedJson.get(record) };
   }
 
   async #fromCookie(value: string): Promise<Loaded | undefined> {
-    const opened = await openSeal(value, this.#options);
-    if ("refused" in opened) {
-      this.#report({ type: "invalid-cookie", reason: opened.refused });
-      return undefined;
+    const verified = this.#options.verified;
+    let seen = verified.get(value);
+    if (seen === undefined) {
+      const opened = await openSeal(value, this.#options);
+      if ("refused" in opened) {
+        this.#report({ type: "invalid-cookie", reason: opened.refused });
+        return undefined;
+      }
+      let json: string;
+      try {
+        json = JSON.stringify(opened.record.data);
+      } catch {
+        this.#report({ type: "invalid-cookie", reason: "bad-record" });
+        return undefined;
+      }
+      // Only genuine seals are remembered, by their exact text.
+      seen = { record: opened.record, json, keyIndex: opened.keyIndex };
+      verified.set(value, seen);
     }
-    const expired = expiredReason(opened.record, this.#options, Date.now());
+    // The deadlines are checked on every request, cached or not.
+    const expired = expiredReason(seen.record, this.#options, Date.now());
     if (expired) {
       this.#report({ type: "expired", reason: expired });
+      verified.delete(value);
       return undefined;
     }
-    if (opened.keyIndex > 0) {
-      this.#report({ type: "rotated-secret", keyIndex: opened.keyIndex });
+    if (seen.keyIndex > 0) {
+      this.#report({ type: "rotated-secret", keyIndex: seen.keyIndex });
     }
-    return { record: opened.record };
+    return { record: seen.record, json: seen.json, sealed: value };
   }
 
-  #stateFor(record: SessionRecord | undefined): SessionState {
-    if (record) {
+  #stateFor(loaded: Loaded | undefined): SessionState {
+    if (loaded) {
       try {
-        return new SessionState(this.#options, record);
+        return new SessionState(this.#options, loaded.record, loaded.json);
       } catch {
         // Values that are not JSON (a store returning odd data): no session.
         this.#report({ type: "invalid-cookie", reason: "bad-record" });
@@ -253,11 +284,17 @@ class RequestSession {
       const token = await this.#saveToStore(state, json, flash);
       writeCookies(this.#c, this.#options, token, seconds);
     } else {
-      const sealed = await sealRecord(
-        state.record(state.data, flash),
-        this.#options,
-      );
+      const record = state.record(state.data, flash);
+      const sealed = await sealRecord(record, json, this.#options);
       writeCookies(this.#c, this.#options, sealed, seconds);
+      // The browser sends this cookie next: it is known to be genuine.
+      if (!this.#options.encoder) {
+        this.#options.verified.set(sealed, {
+          record: { ...record, data: {} },
+          json,
+          keyIndex: 0,
+        });
+      }
     }
   }
 
@@ -271,9 +308,11 @@ class RequestSession {
     const c = this.#c;
     const loaded = this.#loaded;
     const keep = loaded !== undefined && !state.isNew && !state.regenerated;
-    const token = keep ? loaded.token! : randomToken();
-    const key = keep ? loaded.key! : await storeKey(token);
+    const { token, key } = keep
+      ? { token: loaded.token!, key: loaded.key! }
+      : this.#newId();
     let record = state.record(JSON.parse(json), flash);
+    savedJson.set(record, json);
     for (let attempt = 1;; attempt++) {
       try {
         await store.set(key, record, c);
@@ -305,6 +344,7 @@ class RequestSession {
           );
         }
         record = merged!;
+        savedJson.set(record, JSON.stringify(record.data));
       }
     }
     if (loaded?.key !== undefined && loaded.key !== key) {
@@ -313,10 +353,22 @@ class RequestSession {
     return token;
   }
 
+  #newId(): { token: string; key: string } {
+    const token = randomToken();
+    const key = storeKey(token);
+    this.#options.storeKeys.set(token, key);
+    return { token, key };
+  }
+
   // The session is over: forget it on the server and in the browser.
   async #end(): Promise<void> {
-    if (this.#loaded?.key !== undefined) {
-      await this.#options.store!.delete(this.#loaded.key, this.#c);
+    const loaded = this.#loaded;
+    if (loaded?.key !== undefined) {
+      await this.#options.store!.delete(loaded.key, this.#c);
+      this.#options.storeKeys.delete(loaded.token!);
+    }
+    if (loaded?.sealed !== undefined) {
+      this.#options.verified.delete(loaded.sealed);
     }
     if (
       this.#sentCookie ||

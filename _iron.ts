@@ -111,6 +111,11 @@ export class IronKey {
     this.#password = password;
   }
 
+  /** How many derived keys are remembered (for tests: it stays bounded). */
+  get cachedKeys(): number {
+    return this.#encKeys.size + this.#macKeys.size;
+  }
+
   #baseKey(): Promise<CryptoKey> {
     return this.#base ??= crypto.subtle.importKey(
       "raw",

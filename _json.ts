@@ -86,8 +86,3 @@ export function stringifyData(data: Record<string, unknown>): string {
   }
   return JSON.stringify(data);
 }
-
-/** Parses JSON into an object with no prototype, so no key can reach one. */
-export function parseData(json: string): Record<string, unknown> {
-  return Object.assign(Object.create(null), JSON.parse(json));
-}

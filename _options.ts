@@ -18,6 +18,8 @@ export interface VerifiedCookie {
   record: SessionRecord;
   /** The JSON of `record.data`. */
   json: string;
+  /** `json` parsed, once, read by requests but never written. */
+  parsed?: Record<string, unknown>;
   keyIndex: number;
 }
 

@@ -3,7 +3,7 @@
 import type { Session, SessionMember } from "./mod.ts";
 import type { SessionRecord } from "./session_store.ts";
 import { checkMaxAge, type ResolvedOptions } from "./_options.ts";
-import { parseData, stringifyData } from "./_json.ts";
+import { stringifyData } from "./_json.ts";
 
 const MEMBERS: ReadonlySet<string> = new Set<SessionMember>([
   "renew",
@@ -63,9 +63,12 @@ export function expiredReason(
 }
 
 /** The state of one session during one request. */
-export class SessionState {
-  /** The values; the target of {@linkcode proxy}, which never changes. */
-  readonly data: Record<string, unknown>;
+export class SessionState implements ProxyHandler<Record<string, unknown>> {
+  /**
+   * The values; the target of {@linkcode proxy}, which never changes. It is
+   * filled from the loaded JSON only when first needed (see values()).
+   */
+  readonly data: Record<string, unknown> = Object.create(null);
   /** What handlers get as `c.session`. */
   readonly proxy: Session;
   /** JSON of the values as loaded: `{}` for a new session. */
@@ -73,7 +76,7 @@ export class SessionState {
   /** Keys flashed by an earlier request: removed at the end of this one. */
   readonly loadedFlash: readonly string[];
   /** Keys flashed now (or kept): they survive one more request. */
-  readonly flashed: Set<string> = new Set();
+  #flashed: Set<string> | undefined;
   /** When the session ends unless used again, in ms since the epoch. */
   expires: number;
   /** The latest `expires` may move to: the maxAge or absolute deadline. */
@@ -86,22 +89,38 @@ export class SessionState {
   forced = false;
   /** Move to a new id when saved. */
   regenerated = false;
-  readonly #options: ResolvedOptions;
-
   /** A value was set, deleted or defined through the proxy. */
   written = false;
   /** An object value was handed out: it may have been changed in place. */
   escaped = false;
+  readonly #options: ResolvedOptions;
+  /** Whether `data` holds the values yet. */
+  #filled: boolean;
+  /**
+   * Until `data` is filled: the same values, parsed once and shared between
+   * requests, read but never written. Reads of plain values come from
+   * here, so a request that only reads copies nothing.
+   */
+  #shared: Record<string, unknown> | undefined;
+  #methods?: Record<string, unknown>;
 
   /**
    * @param record The loaded session, if any.
    * @param json The JSON of `record.data`, when already known.
+   * @param shared The parsed values, when known to be pure JSON that
+   *   nobody writes to.
    */
-  constructor(options: ResolvedOptions, record?: SessionRecord, json?: string) {
+  constructor(
+    options: ResolvedOptions,
+    record?: SessionRecord,
+    json?: string,
+    shared?: Record<string, unknown>,
+  ) {
     this.#options = options;
     if (record) {
       this.initial = json ?? JSON.stringify(record.data);
-      this.data = parseData(this.initial);
+      this.#filled = false;
+      this.#shared = shared;
       this.expires = record.expires;
       this.limit = record.limit ?? record.expires;
       this.created = record.created ?? Date.now();
@@ -109,17 +128,28 @@ export class SessionState {
       this.isNew = false;
     } else {
       this.initial = "{}";
-      this.data = Object.create(null);
+      this.#filled = true;
       this.created = Date.now();
       this.expires = this.limit = 0;
       this.#restart(options.maxAge);
       this.loadedFlash = [];
       this.isNew = true;
     }
-    this.proxy = new Proxy(this.data, new Handler(this)) as unknown as Session;
+    this.proxy = new Proxy(this.data, this) as unknown as Session;
+  }
+
+  /** The values, filled from the loaded JSON on first need: a copy of our own. */
+  values(): Record<string, unknown> {
+    if (!this.#filled) {
+      this.#filled = true;
+      this.#shared = undefined;
+      Object.assign(this.data, JSON.parse(this.initial));
+    }
+    return this.data;
   }
 
   get hasChanged(): boolean {
+    if (!this.#filled) return false;
     try {
       return JSON.stringify(this.data) !== this.initial;
     } catch {
@@ -167,7 +197,7 @@ export class SessionState {
     return worth;
   }
 
-  /** The record to save, given the JSON of the values and the flash keys. */
+  /** The record to save, given the values and the flash keys. */
   record(data: Record<string, unknown>, flash: string[]): SessionRecord {
     const record: SessionRecord = {
       data,
@@ -180,13 +210,13 @@ export class SessionState {
   }
 
   flash(key: string, value: unknown): void {
-    this.data[checkKey(key)] = value;
+    this.values()[checkKey(key)] = value;
     this.written = true;
-    this.flashed.add(key);
+    (this.#flashed ??= new Set()).add(key);
   }
 
   reflash(): void {
-    for (const key of this.loadedFlash) this.flashed.add(key);
+    for (const key of this.loadedFlash) (this.#flashed ??= new Set()).add(key);
   }
 
   /** Replaces every value with those of `value`, a plain object. */
@@ -197,6 +227,9 @@ export class SessionState {
       );
     }
     for (const key of Object.keys(value)) checkKey(key);
+    // Nothing of the old values survives: no need to load them first.
+    this.#filled = true;
+    this.#shared = undefined;
     for (const key of Object.keys(this.data)) delete this.data[key];
     Object.assign(this.data, value);
     this.written = true;
@@ -208,15 +241,16 @@ export class SessionState {
    * keep.
    */
   finish(): { json: string; flash: string[] } {
+    const flashed = this.#flashed;
     for (const key of this.loadedFlash) {
-      if (!this.flashed.has(key)) {
-        delete this.data[key];
+      if (!flashed?.has(key)) {
+        delete this.values()[key];
         this.written = true;
       }
     }
-    const flash = this.flashed.size === 0
+    const flash = flashed === undefined
       ? []
-      : [...this.flashed].filter((key) => Object.hasOwn(this.data, key));
+      : [...flashed].filter((key) => Object.hasOwn(this.values(), key));
     // Values nobody wrote to, and no object handed out: still the JSON
     // they were loaded from, no need to serialize (and check) them again.
     const json = this.written || this.escaped
@@ -224,71 +258,82 @@ export class SessionState {
       : this.initial;
     return { json, flash };
   }
-}
 
-// The proxy handler: members of the API come from the state, everything
-// else from the values. One handler per session, with its bound methods.
-class Handler implements ProxyHandler<Record<string, unknown>> {
-  readonly #state: SessionState;
-  #methods?: Record<string, unknown>;
-
-  constructor(state: SessionState) {
-    this.#state = state;
-  }
+  // The proxy's traps: members of the API come from here, values from the
+  // shared parsed values while nothing needs a copy, else from `data`.
 
   get(target: Record<string, unknown>, key: string | symbol): unknown {
-    if (typeof key === "string" && MEMBERS.has(key)) {
-      if (key === "hasChanged") return this.#state.hasChanged;
-      if (key === "isNew") return this.#state.isNew;
-      const state = this.#state;
-      this.#methods ??= {
-        renew: (maxAge?: number) => state.renew(maxAge),
-        regenerate: () => state.regenerate(),
-        flash: (k: string, v: unknown) => state.flash(k, v),
-        reflash: () => state.reflash(),
-      };
-      return this.#methods[key];
+    if (typeof key !== "string") return key === STATE ? this : undefined;
+    if (MEMBERS.has(key)) return this.#member(key);
+    if (!this.#filled) {
+      const shared = this.#shared;
+      if (shared !== undefined) {
+        if (!Object.hasOwn(shared, key)) return undefined;
+        const value = shared[key];
+        if (typeof value !== "object" || value === null) return value;
+      }
+      this.values();
     }
-    if (key === STATE) return this.#state;
-    const value = target[key as string];
-    if (typeof value === "object" && value !== null) this.#state.escaped = true;
+    const value = target[key];
+    if (typeof value === "object" && value !== null) this.escaped = true;
     return value;
   }
 
+  #member(key: string): unknown {
+    if (key === "hasChanged") return this.hasChanged;
+    if (key === "isNew") return this.isNew;
+    this.#methods ??= {
+      renew: (maxAge?: number) => this.renew(maxAge),
+      regenerate: () => this.regenerate(),
+      flash: (k: string, v: unknown) => this.flash(k, v),
+      reflash: () => this.reflash(),
+    };
+    return this.#methods[key];
+  }
+
   set(
-    target: Record<string, unknown>,
+    _target: Record<string, unknown>,
     key: string | symbol,
     value: unknown,
   ): boolean {
-    target[checkKey(key)] = value;
-    this.#state.written = true;
+    this.values()[checkKey(key)] = value;
+    this.written = true;
     return true;
   }
 
   defineProperty(
-    target: Record<string, unknown>,
+    _target: Record<string, unknown>,
     key: string | symbol,
     descriptor: PropertyDescriptor,
   ): boolean {
-    this.#state.written = true;
-    return Reflect.defineProperty(target, checkKey(key), descriptor);
+    checkKey(key);
+    this.written = true;
+    return Reflect.defineProperty(this.values(), key, descriptor);
   }
 
   deleteProperty(
-    target: Record<string, unknown>,
+    _target: Record<string, unknown>,
     key: string | symbol,
   ): boolean {
-    this.#state.written = true;
-    return delete target[key as string];
+    this.written = true;
+    return Reflect.deleteProperty(this.values(), key);
+  }
+
+  has(_target: Record<string, unknown>, key: string | symbol): boolean {
+    return Reflect.has(this.values(), key);
+  }
+
+  ownKeys(_target: Record<string, unknown>): (string | symbol)[] {
+    return Reflect.ownKeys(this.values());
   }
 
   getOwnPropertyDescriptor(
-    target: Record<string, unknown>,
+    _target: Record<string, unknown>,
     key: string | symbol,
   ): PropertyDescriptor | undefined {
-    const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+    const descriptor = Reflect.getOwnPropertyDescriptor(this.values(), key);
     if (typeof descriptor?.value === "object" && descriptor.value !== null) {
-      this.#state.escaped = true;
+      this.escaped = true;
     }
     return descriptor;
   }

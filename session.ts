@@ -107,6 +107,8 @@ interface Loaded {
   record: SessionRecord;
   /** The JSON of `record.data`, when known. */
   json?: string;
+  /** The values parsed from `json`, shared read-only, when known. */
+  parsed?: Record<string, unknown>;
   /** Cookie mode: the cookie's value. */
   sealed?: string;
   /** Store mode: the cookie's token, and the key the store keeps it under. */
@@ -184,7 +186,15 @@ class RequestSession {
     // Remember the hash only for ids the store knows: clients cannot fill
     // the memo with made-up ids.
     if (known === undefined) this.#options.storeKeys.set(token, key);
-    return { record, token, key, json: savedJson.get(record) };
+    // A record we saved ourselves holds our own parse of its JSON: shareable.
+    const json = savedJson.get(record);
+    return {
+      record,
+      token,
+      key,
+      json,
+      parsed: json === undefined ? undefined : record.data,
+    };
   }
 
   async #fromCookie(value: string): Promise<Loaded | undefined> {
@@ -217,13 +227,24 @@ class RequestSession {
     if (seen.keyIndex > 0) {
       this.#report({ type: "rotated-secret", keyIndex: seen.keyIndex });
     }
-    return { record: seen.record, json: seen.json, sealed: value };
+    seen.parsed ??= JSON.parse(seen.json);
+    return {
+      record: seen.record,
+      json: seen.json,
+      parsed: seen.parsed,
+      sealed: value,
+    };
   }
 
   #stateFor(loaded: Loaded | undefined): SessionState {
     if (loaded) {
       try {
-        return new SessionState(this.#options, loaded.record, loaded.json);
+        return new SessionState(
+          this.#options,
+          loaded.record,
+          loaded.json,
+          loaded.parsed,
+        );
       } catch {
         // Values that are not JSON (a store returning odd data): no session.
         this.#report({ type: "invalid-cookie", reason: "bad-record" });
@@ -284,7 +305,7 @@ class RequestSession {
       const token = await this.#saveToStore(state, json, flash);
       writeCookies(this.#c, this.#options, token, seconds);
     } else {
-      const record = state.record(state.data, flash);
+      const record = state.record(state.values(), flash);
       const sealed = await sealRecord(record, json, this.#options);
       writeCookies(this.#c, this.#options, sealed, seconds);
       // The browser sends this cookie next: it is known to be genuine.

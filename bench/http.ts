@@ -4,39 +4,15 @@
 // one. Alternating rounds of fixed duration; medians; the ratio is what
 // counts on a shared 2-core machine. `deno task bench:http`.
 import autocannon from "autocannon";
+import { type ServerProcess, startServer } from "../tests/_server.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_HTTP_ROUNDS") ?? 3);
 const SECONDS = Number(Deno.env.get("BENCH_HTTP_SECONDS") ?? 5);
 const CONNECTIONS = 16;
 
-async function start(
-  kind: string,
-): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      new URL("./http_server.ts", import.meta.url).pathname,
-      kind,
-    ],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server ${kind} exited`);
-    out += value;
-  }
-  return {
-    url: `http://127.0.0.1:${out.trim()}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel();
-      await child.status;
-    },
-  };
+function start(kind: string): Promise<ServerProcess> {
+  const script = new URL("./http_server.ts", import.meta.url).pathname;
+  return startServer(["--allow-net", script, kind]);
 }
 
 async function measure(kind: string): Promise<number> {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { demoApp, settingsFromEnv } from "../examples/demo.ts";
 import { Jar } from "./_helpers.ts";
+import { type ServerProcess, startServer } from "./_server.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -86,43 +87,16 @@ Deno.test("demo refuses an unknown SESSION_MODE", async () => {
   );
 });
 
-async function startDemo(
-  cwd: string,
-): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      new URL("../deno.json", import.meta.url).pathname,
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.data",
-      "--allow-write=.data",
-      new URL("../examples/demo.ts", import.meta.url).pathname,
-    ],
-    cwd,
-    env: { PORT: "0" },
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`demo exited: ${out}`);
-    out += value;
-  }
-  const url = out.match(/on (http:\/\/localhost:\d+)/)![1].replace(
-    "localhost",
-    "127.0.0.1",
-  );
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel();
-      await child.status;
-    },
-  };
+function startDemo(cwd: string): Promise<ServerProcess> {
+  return startServer([
+    "--config",
+    new URL("../deno.json", import.meta.url).pathname,
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.data",
+    "--allow-write=.data",
+    new URL("../examples/demo.ts", import.meta.url).pathname,
+  ], { cwd, env: { PORT: "0" } });
 }
 
 Deno.test("the demo keeps sessions in .data/demo.kv by default: they survive a restart", async () => {

@@ -2,44 +2,15 @@
 // a session started on one is seen, ended and regenerated across both.
 import assert from "node:assert/strict";
 import { Jar } from "./_helpers.ts";
+import { type ServerProcess, startServer } from "./_server.ts";
 
-interface Server {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function start(kvPath: string): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      new URL("./fixtures/kv_server.ts", import.meta.url).pathname,
-      kvPath,
-    ],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening: ${out}`);
-    out += value;
-  }
-  const port = Number(out.trim());
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel();
-      await child.status;
-    },
-  };
+function start(kvPath: string): Promise<ServerProcess> {
+  const script = new URL("./fixtures/kv_server.ts", import.meta.url).pathname;
+  return startServer(["--allow-all", script, kvPath]);
 }
 
 /** A browser talking to a real server over HTTP. */
-function browser(server: Server, cookies?: Jar): Jar {
+function browser(server: ServerProcess, cookies?: Jar): Jar {
   const jar = new Jar(
     {
       request: (path: string, init: RequestInit) =>

@@ -6,7 +6,10 @@
 // a genuine seal are remembered by salt. The output is standard iron:
 // iron-webcrypto's unseal opens it, and this opens iron-webcrypto's seals.
 
-const PREFIX = "Fe26.2";
+import { defaults, generateKey, macPrefix } from "iron-webcrypto";
+import { Lru } from "./_lru.ts";
+
+const PREFIX = macPrefix;
 const SALT_BYTES = 32; // iron's default saltBits: 256
 const IV_BYTES = 16;
 /** Seals one salt may serve before a new one is drawn. */
@@ -15,8 +18,6 @@ const SEALS_PER_SALT = 10_000;
 const SALT_LIFETIME = 10 * 60 * 1000;
 /** Keys remembered per password, per kind (encryption, integrity). */
 const KEY_CACHE = 256;
-
-import { Lru } from "./_lru.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -63,25 +64,17 @@ function hex(bytes: Bytes): string {
   return out;
 }
 
+// iron-webcrypto's own key derivation (PBKDF2 as iron specifies it), run
+// only when a salt is first met.
 async function deriveKey(
-  base: CryptoKey,
+  password: string,
   salt: string,
   kind: "encryption" | "integrity",
 ): Promise<CryptoKey> {
-  return await crypto.subtle.deriveKey(
-    {
-      name: "PBKDF2",
-      salt: encoder.encode(salt),
-      iterations: 1,
-      hash: "SHA-1",
-    },
-    base,
-    kind === "encryption"
-      ? { name: "AES-CBC", length: 256 }
-      : { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    kind === "encryption" ? ["encrypt", "decrypt"] : ["sign", "verify"],
-  );
+  const { key } = kind === "encryption"
+    ? await generateKey(password, { ...defaults.encryption, salt })
+    : await generateKey(password, { ...defaults.integrity, salt });
+  return key;
 }
 
 interface SealingMaterial {
@@ -97,7 +90,6 @@ interface SealingMaterial {
 export class IronKey {
   readonly #id: string;
   readonly #password: string;
-  #base: Promise<CryptoKey> | undefined;
   #material: Promise<SealingMaterial> | undefined;
   readonly #encKeys = new Lru<string, CryptoKey>(KEY_CACHE);
   readonly #macKeys = new Lru<string, CryptoKey>(KEY_CACHE);
@@ -116,23 +108,12 @@ export class IronKey {
     return this.#encKeys.size + this.#macKeys.size;
   }
 
-  #baseKey(): Promise<CryptoKey> {
-    return this.#base ??= crypto.subtle.importKey(
-      "raw",
-      encoder.encode(this.#password),
-      "PBKDF2",
-      false,
-      ["deriveKey"],
-    );
-  }
-
   async #newMaterial(): Promise<SealingMaterial> {
-    const base = await this.#baseKey();
     const encSalt = hex(crypto.getRandomValues(new Uint8Array(SALT_BYTES)));
     const macSalt = hex(crypto.getRandomValues(new Uint8Array(SALT_BYTES)));
     const [encKey, macKey] = await Promise.all([
-      deriveKey(base, encSalt, "encryption"),
-      deriveKey(base, macSalt, "integrity"),
+      deriveKey(this.#password, encSalt, "encryption"),
+      deriveKey(this.#password, macSalt, "integrity"),
     ]);
     this.#encKeys.set(encSalt, encKey);
     this.#macKeys.set(macSalt, macKey);
@@ -213,7 +194,7 @@ export class IronKey {
     );
     const cachedMac = this.#macKeys.get(macSalt);
     const macKey = cachedMac ??
-      await deriveKey(await this.#baseKey(), macSalt, "integrity");
+      await deriveKey(this.#password, macSalt, "integrity");
     if (
       !await crypto.subtle.verify("HMAC", macKey, mac, encoder.encode(base))
     ) {
@@ -222,7 +203,7 @@ export class IronKey {
     if (!cachedMac) this.#macKeys.set(macSalt, macKey);
     let encKey = this.#encKeys.get(encSalt);
     if (!encKey) {
-      encKey = await deriveKey(await this.#baseKey(), encSalt, "encryption");
+      encKey = await deriveKey(this.#password, encSalt, "encryption");
       this.#encKeys.set(encSalt, encKey);
     }
     try {

@@ -8,7 +8,6 @@ import type { SessionStore } from "./session_store.ts";
 import type { SessionEvent } from "./session_event.ts";
 import type { Context } from "hono";
 import { Keyring } from "./_secrets.ts";
-import { randomToken } from "./_random.ts";
 import { type CookieTemplate, cookieTemplate } from "./_cookie.ts";
 import { Lru } from "./_lru.ts";
 import type { SessionRecord } from "./session_store.ts";
@@ -189,8 +188,11 @@ function checkEncoder(encoder: unknown): Encoder | undefined {
   return encoder as Encoder;
 }
 
-function checkSecrets(secret: unknown): string[] {
-  if (secret === undefined) return [randomToken()];
+// No secret: undefined, and the key ring draws a random one on first use,
+// inside a request (Cloudflare Workers forbid random values at start-up,
+// where apps usually create their middleware).
+function checkSecrets(secret: unknown): string[] | undefined {
+  if (secret === undefined) return undefined;
   const list = Array.isArray(secret) ? secret : [secret];
   if (list.length === 0) {
     throw new TypeError(

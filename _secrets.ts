@@ -5,6 +5,7 @@
 // opening a seal never tries more than one key.
 
 import { IronKey } from "./_iron.ts";
+import { randomToken } from "./_random.ts";
 
 const encoder = new TextEncoder();
 
@@ -62,18 +63,24 @@ async function derive(
 
 /** The keys of one middleware, newest first, derived once on first use. */
 export class Keyring {
-  readonly #secrets: readonly string[];
+  readonly #secrets: readonly string[] | undefined;
   readonly #purpose: string;
   #keys: Promise<{ list: Key[]; byId: Map<string, Key> }> | undefined;
 
-  constructor(secrets: readonly string[], purpose: string) {
+  /**
+   * @param secrets The secrets, newest first; undefined for one random
+   *   secret, drawn on first use.
+   */
+  constructor(secrets: readonly string[] | undefined, purpose: string) {
     this.#secrets = secrets;
     this.#purpose = purpose;
   }
 
   #load(): Promise<{ list: Key[]; byId: Map<string, Key> }> {
     return this.#keys ??= Promise.all(
-      this.#secrets.map((secret, i) => derive(secret, this.#purpose, i)),
+      (this.#secrets ?? [randomToken()]).map((secret, i) =>
+        derive(secret, this.#purpose, i)
+      ),
     ).then((list) => ({ list, byId: new Map(list.map((k) => [k.id, k])) }));
   }
 

@@ -157,3 +157,22 @@ Deno.test("session() accepts the limits themselves and a Map", async () => {
     "a fractional maxAge rounds up in the cookie",
   );
 });
+
+Deno.test("session() draws no random value when it is created (Cloudflare Workers forbid it at start-up)", async () => {
+  const original = crypto.getRandomValues;
+  crypto.getRandomValues = () => {
+    throw new Error("random values at start-up");
+  };
+  let cookieMode, storeMode;
+  try {
+    cookieMode = basicApp({});
+    storeMode = basicApp({ store: new Map() });
+  } finally {
+    crypto.getRandomValues = original;
+  }
+  for (const app of [cookieMode, storeMode]) {
+    const jar = new Jar(app);
+    await jar.fetch("/login", { method: "POST" });
+    assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+  }
+});

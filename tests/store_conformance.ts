@@ -1,6 +1,8 @@
 // One suite every store runs, through a real Hono app and directly:
-// storeConformance("MyStore", async () => ({ store, close })).
+// storeConformance("MyStore", async () => ({ store, close })). It registers
+// its tests with node:test, so it runs under `deno test` and `node --test`.
 import assert from "node:assert/strict";
+import { test as nodeTest } from "node:test";
 import { type Context, Hono } from "hono";
 import { session, type SessionRecord, type SessionStore } from "../mod.ts";
 import { basicApp, Jar, storeKey, withFakeTime } from "./_helpers.ts";
@@ -33,7 +35,7 @@ export function storeConformance(
     title: string,
     fn: (store: SessionStore) => Promise<void>,
   ): void {
-    Deno.test(`${name} conforms: ${title}`, async () => {
+    nodeTest(`${name} conforms: ${title}`, async () => {
       const { store, close } = await make();
       try {
         await fn(store);

@@ -1,0 +1,149 @@
+// The integration scenarios, over real HTTP, for any runtime: login, read,
+// flash, regenerate, logout, tampered cookie. Plain JavaScript and fetch.
+
+function cookiesOf(res) {
+  return res.headers.getSetCookie().map((line) => {
+    const [pair, ...attrs] = line.split(";");
+    const eq = pair.indexOf("=");
+    return {
+      name: pair.slice(0, eq).trim(),
+      value: pair.slice(eq + 1).trim(),
+      attrs: attrs.map((a) => a.trim().toLowerCase()),
+    };
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/**
+ * Runs every scenario against `base` (e.g. http://127.0.0.1:1234/cookie)
+ * and returns [{ name, ok, error }].
+ */
+export async function runScenarios(base, mode) {
+  const jar = new Map();
+  const header = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  async function send(path, method = "GET", cookie = header()) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: cookie ? { cookie } : {},
+      redirect: "manual",
+    });
+    const set = cookiesOf(res);
+    for (const c of set) {
+      if (c.attrs.includes("max-age=0")) jar.delete(c.name);
+      else jar.set(c.name, c.value);
+    }
+    const text = await res.text();
+    return { res, set, body: text.startsWith("{") ? JSON.parse(text) : text };
+  }
+  const results = [];
+  async function scenario(name, fn) {
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (error) {
+      results.push({ name, ok: false, error: String(error?.stack ?? error) });
+    }
+  }
+
+  await scenario("no cookie, nothing written", async () => {
+    const { res, set, body } = await send("/");
+    check(res.status === 200, `status ${res.status}`);
+    check(body.user === null, `user ${body.user}`);
+    check(set.length === 0, "no Set-Cookie for a read");
+  });
+  let firstSid;
+  await scenario("login sets both cookies and redirects", async () => {
+    const { res, set } = await send("/login", "POST");
+    check(res.status === 303, `status ${res.status}`);
+    const sid = set.find((c) => c.name === "sid");
+    const sx = set.find((c) => c.name === "sx");
+    check(sid && sx, "both cookies set");
+    check(
+      sid.attrs.includes("httponly") && sid.attrs.includes("secure"),
+      "sid HttpOnly; Secure",
+    );
+    check(
+      !sx.attrs.includes("httponly") && sx.value === "1",
+      "sx readable, =1",
+    );
+    firstSid = sid.value;
+  });
+  await scenario("read after login, flash exactly once", async () => {
+    const first = await send("/");
+    check(first.body.user === "ada", `user ${first.body.user}`);
+    check(first.body.notice === "welcome", `notice ${first.body.notice}`);
+    const second = await send("/");
+    check(second.body.user === "ada", "still signed in");
+    check(second.body.notice === null, `notice again: ${second.body.notice}`);
+  });
+  await scenario("tampered cookie is no session, never an error", async () => {
+    const sid = jar.get("sid");
+    const flipped = sid.slice(0, 20) + (sid[20] === "A" ? "B" : "A") +
+      sid.slice(21);
+    for (
+      const cookie of [
+        `sid=${flipped}`,
+        `sid=${sid.slice(0, -4)}`,
+        "sid=garbage",
+        `sid=${sid}; sid=${sid}`,
+      ]
+    ) {
+      const { res, body } = await send("/", "GET", cookie);
+      check(res.status === 200, `status ${res.status}`);
+      check(body.user === null, `tampered cookie read as ${body.user}`);
+    }
+  });
+  await scenario(
+    "regenerate issues a new id; store modes kill the old one",
+    async () => {
+      const before = jar.get("sid");
+      const { set } = await send("/regen", "POST");
+      const after = set.find((c) => c.name === "sid")?.value;
+      check(after && after !== before, "a new cookie value");
+      check((await send("/")).body.user === "ada", "data kept");
+      if (mode !== "cookie") {
+        const old = await send("/", "GET", `sid=${before}`);
+        check(old.body.user === null, "old id finds nothing");
+        check(
+          (await send("/", "GET", `sid=${firstSid}`)).body.user === null,
+          "login id finds nothing",
+        );
+      }
+    },
+  );
+  await scenario(
+    "logout expires both cookies and ends the session",
+    async () => {
+      const before = jar.get("sid");
+      const { set } = await send("/logout", "POST");
+      check(
+        set.length === 2 && set.every((c) => c.attrs.includes("max-age=0")),
+        "both cookies expired",
+      );
+      check((await send("/")).body.user === null, "signed out");
+      if (mode !== "cookie") {
+        check(
+          (await send("/", "GET", `sid=${before}`)).body.user === null,
+          "entry deleted",
+        );
+      }
+    },
+  );
+  return results;
+}
+
+/** Prints results as PASS/FAIL lines and returns the number of failures. */
+export function report(runtime, mode, results) {
+  let failed = 0;
+  for (const r of results) {
+    console.log(`${r.ok ? "PASS" : "FAIL"} ${runtime} ${mode}: ${r.name}`);
+    if (!r.ok) {
+      failed++;
+      console.log(r.error);
+    }
+  }
+  return failed;
+}

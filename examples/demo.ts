@@ -1,7 +1,7 @@
 /**
  * A small app that shows the session middleware at work: sign in through a
- * form, see who you are, get a one-time notice after each redirect, count
- * your visits, sign out.
+ * form, see who you are, get a one-time notice after signing in, count your
+ * visits while signed in, sign out.
  *
  * Run it with `deno task demo`, then open http://localhost:8000.
  *
@@ -37,16 +37,23 @@ export function demoApp(options: SessionOptions) {
     .use(session<DemoSession>(options))
     .get("/", (c) => {
       const s = c.session;
-      s.visits = (s.visits ?? 0) + 1;
+      // Only signed-in visits are counted: an anonymous page view starts no
+      // session (nothing is written, so no cookie is set).
+      if (s.userId) s.visits = (s.visits ?? 0) + 1;
+      const notice = s.notice ??
+        (c.req.query("signed-out") !== undefined ? "You are signed out." : "");
       const body = s.userId
         ? html`
           <p>Signed in as <strong id="user">${s.userId}</strong>.</p>
-          <form method="post"
-            action="/logout"><button id="logout">Sign out</button></form>
+          <p>Visits in this session: <span id="visits">${s.visits}</span></p>
+          <form method="post" action="/logout">
+            <button id="logout">Sign out</button>
+          </form>
         `
         : html`
           <form method="post" action="/login">
-            <label>Name <input id="name" name="name" required maxlength="40" autocomplete="username"></label>
+            <label>Name <input id="name" name="name" required maxlength="40"
+              autocomplete="username"></label>
             <button id="login">Sign in</button>
           </form>
         `;
@@ -56,18 +63,17 @@ export function demoApp(options: SessionOptions) {
           <head>
             <meta charset="utf-8">
             <title>hono-session demo</title>
-            <style>body{font:16px system-ui;max-width:32rem;margin:3rem auto}
-                .notice{background:#e8f5e9;padding:.5rem 1rem;border-radius:4px}</style>
+            <style>
+            body { font: 16px system-ui; max-width: 32rem; margin: 3rem auto; }
+            .notice { background: #e8f5e9; padding: 0.5rem 1rem; border-radius: 4px; }
+            </style>
           </head>
           <body>
-                  <h1>hono-session demo</h1>
-                  ${s.notice
-                    ? html`<p class="notice" id="notice">${s.notice}</p>`
-                    : ""}
-                  ${body}
-                  <p>Visits in this session: <span id="visits">${s
-                    .visits}</span></p>
-                </body>
+            <h1>hono-session demo</h1>
+            ${notice
+              ? html`<p class="notice" id="notice">${notice}</p>`
+              : ""} ${body}
+          </body>
         </html>
       `);
     })
@@ -86,9 +92,9 @@ export function demoApp(options: SessionOptions) {
       return c.redirect("/", 303);
     })
     .post("/logout", (c) => {
+      // Ends the session: the entry is deleted and both cookies expired.
       c.session = null;
-      c.session.flash("notice", "You are signed out.");
-      return c.redirect("/", 303);
+      return c.redirect("/?signed-out", 303);
     })
     .get("/me", (c) => {
       const userId = c.session.userId;

@@ -1,0 +1,137 @@
+// The demo in a real browser: headless Chromium (Debian's `chromium`),
+// driven by playwright-core, against the demo served on a loopback port.
+// `deno task e2e`. Outside CI, a machine without Chromium skips it and
+// says how to install it; under CI=true a missing Chromium is a failure.
+import assert from "node:assert/strict";
+import { type Browser, chromium } from "playwright-core";
+import { startServer } from "../tests/_server.ts";
+
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+const SHOTS = new URL("../.e2e/", import.meta.url).pathname;
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!available && Deno.env.get("CI") === "true") {
+  throw new Error(
+    `Chromium not found at ${CHROMIUM}: install it with apt-get install -y chromium`,
+  );
+}
+if (!available) {
+  console.warn(
+    `e2e skipped: no Chromium at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`,
+  );
+}
+
+/** Starts the demo in `cwd` (its .data/ lives there) on `port` (0: any). */
+function demo(cwd: string, port = "0") {
+  return startServer([
+    "--config",
+    new URL("../deno.json", import.meta.url).pathname,
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.data",
+    "--allow-write=.data",
+    new URL("../examples/demo.ts", import.meta.url).pathname,
+  ], { cwd, env: { PORT: port } });
+}
+
+Deno.test({
+  name: "e2e: the demo in headless Chromium, across a restart of the server",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cwd = await Deno.makeTempDir({ prefix: "hono-session-e2e-" });
+    let server = await demo(cwd);
+    // The same port after the restart, so the browser's cookies apply.
+    const port = new URL(server.url).port;
+    const url = `http://localhost:${port}/`;
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: FLAGS,
+      });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+
+      // Anonymous: the sign-in form, no session.
+      await page.goto(url);
+      assert.equal(await page.locator("#login").count(), 1);
+      assert.deepEqual(await context.cookies(), []);
+
+      // Sign in through the form; the flash shows exactly once.
+      await page.fill("#name", "Ada Lovelace");
+      await page.click("#login");
+      await page.waitForSelector("#user");
+      assert.equal(await page.textContent("#user"), "Ada Lovelace");
+      assert.equal(await page.textContent("#notice"), "Welcome, Ada Lovelace!");
+      assert.equal(await page.textContent("#visits"), "1");
+      await Deno.mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}logged-in.png` });
+      await page.reload();
+      assert.equal(
+        await page.locator("#notice").count(),
+        0,
+        "the notice shows once",
+      );
+      await page.reload();
+      assert.equal(
+        await page.textContent("#visits"),
+        "3",
+        "the counter survives reloads",
+      );
+
+      // JavaScript sees the exists cookie, never the session cookie.
+      const visible = String(await page.evaluate("document.cookie"));
+      assert.match(visible, /(^|; )sx=1(;|$)/);
+      assert.doesNotMatch(visible, /sid=/);
+      const cookies = await context.cookies();
+      const sid = cookies.find((c) => c.name === "sid")!;
+      assert.equal(sid.httpOnly, true);
+      assert.equal(sid.sameSite, "Lax");
+
+      // A session cookie forged in the browser is refused.
+      const forger = await browser.newContext();
+      await forger.addCookies([
+        { name: "sid", value: sid.value.slice(0, -2) + "xx", url },
+        { name: "sx", value: "1", url },
+      ]);
+      const forgedPage = await forger.newPage();
+      await forgedPage.goto(url);
+      assert.equal(await forgedPage.locator("#user").count(), 0);
+      assert.equal(await forgedPage.locator("#login").count(), 1);
+      await forger.close();
+
+      // Restart the demo: the session lives on in Deno KV.
+      await server.stop();
+      server = await demo(cwd, port);
+      await page.reload();
+      assert.equal(
+        await page.textContent("#user"),
+        "Ada Lovelace",
+        "still signed in after a restart",
+      );
+      assert.equal(await page.textContent("#visits"), "4");
+
+      // Sign out: both cookies are gone.
+      await page.click("#logout");
+      await page.waitForSelector("#login");
+      assert.equal(await page.textContent("#notice"), "You are signed out.");
+      assert.deepEqual((await context.cookies()).map((c) => c.name), []);
+      assert.equal(await page.evaluate("document.cookie"), "");
+    } finally {
+      await browser?.close();
+      await server.stop();
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});

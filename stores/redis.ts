@@ -1,0 +1,175 @@
+/**
+ * A session store on Redis, for apps whose instances share sessions.
+ *
+ * @example With node-redis (`npm:redis`)
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * import { session } from "@x/hono-session";
+ * import { RedisStore } from "@x/hono-session/stores/redis";
+ *
+ * const client = await createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true }).connect();
+ * session({ store: new RedisStore(client) });
+ * ```
+ *
+ * @module
+ */
+import type { SessionRecord, SessionStore } from "../session_store.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
+
+/** An ioredis client (`new Redis(...)`): anything with `call(...)`. */
+export interface IoRedisLike {
+  /** Sends one command. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** A node-redis v4/v5 client (`createClient(...)`): anything with `sendCommand([...])`. */
+export interface NodeRedisLike {
+  /** Sends one command. */
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** Options for {@linkcode RedisStore}. */
+export interface RedisStoreOptions {
+  /** Prefix of every key. Default: `"sess:"`. */
+  prefix?: string;
+}
+
+// Writes `value` with expiry `ttl` ms only if the key still holds what the
+// request read: `expected`, or nothing when `absent` is "1".
+const COMPARE_AND_SET = `
+local current = redis.call("GET", KEYS[1])
+if ARGV[4] == "1" then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+return 1`;
+
+/**
+ * Keeps sessions in Redis, each as one string key (`prefix` + id) holding
+ * the session's JSON, set with `PX` so Redis expires it at the session's
+ * deadline; the deadline is also checked on every read.
+ *
+ * Pass the client your app already has: an ioredis client or a node-redis
+ * (v4/v5) client, told apart by shape (`call` or `sendCommand`); this
+ * module imports neither. Configure the client to fail fast while Redis is
+ * down (node-redis `disableOfflineQueue: true`; ioredis
+ * `enableOfflineQueue: false, maxRetriesPerRequest: 0`), or requests wait
+ * for it instead of failing.
+ *
+ * Writes are checked against what the same request read, with a Lua
+ * compare-and-set: if another request changed or deleted the session in
+ * between (a sign-out, `regenerate()`, another write), `set` throws a
+ * `SessionConflictError` rather than bring the session back or silently
+ * undo the other change; the middleware then merges and retries, or
+ * answers 409.
+ *
+ * @example With ioredis
+ * ```ts ignore
+ * import Redis from "ioredis";
+ * import { session } from "@x/hono-session";
+ * import { RedisStore } from "@x/hono-session/stores/redis";
+ *
+ * const redis = new Redis("redis://127.0.0.1:6379", { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+ * session({ store: new RedisStore(redis, { prefix: "myapp:sess:" }) });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  readonly #send: (args: string[]) => Promise<unknown>;
+  readonly #prefix: string;
+  // What each request read: context -> id -> raw value (null: absent).
+  readonly #seen: WeakMap<object, Map<string, string | null>> = new WeakMap();
+
+  /**
+   * Wraps a connected client; the store never connects or quits it.
+   *
+   * @param client A connected ioredis or node-redis client.
+   * @param options See {@linkcode RedisStoreOptions}.
+   * @throws {TypeError} When `client` is neither.
+   */
+  constructor(
+    client: IoRedisLike | NodeRedisLike,
+    options: RedisStoreOptions = {},
+  ) {
+    const c = client as Partial<IoRedisLike & NodeRedisLike>;
+    if (c !== null && typeof c === "object" && typeof c.call === "function") {
+      this.#send = ([command, ...args]) => c.call!(command, ...args);
+    } else if (
+      c !== null && typeof c === "object" && typeof c.sendCommand === "function"
+    ) {
+      this.#send = (args) => c.sendCommand!(args);
+    } else {
+      throw new TypeError(
+        "RedisStore: pass a connected ioredis client (with call()) or node-redis client (with sendCommand())",
+      );
+    }
+    const prefix = options.prefix ?? "sess:";
+    if (typeof prefix !== "string") {
+      throw new TypeError("RedisStore: prefix must be a string");
+    }
+    this.#prefix = prefix;
+  }
+
+  #remember(c: object | undefined, id: string, raw: string | null): void {
+    if (c === undefined || c === null) return;
+    let seen = this.#seen.get(c);
+    if (!seen) this.#seen.set(c, seen = new Map());
+    seen.set(id, raw);
+  }
+
+  /** Returns the session saved under `id`, unless absent or expired. */
+  async get(id: string, c?: object): Promise<SessionRecord | undefined> {
+    const raw = await this.#send(["GET", this.#prefix + id]);
+    const text = typeof raw === "string" ? raw : null;
+    this.#remember(c, id, text);
+    if (text === null) return undefined;
+    let record: SessionRecord;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (
+      record === null || typeof record !== "object" ||
+      !(record.expires > Date.now())
+    ) {
+      return undefined;
+    }
+    return record;
+  }
+
+  /**
+   * Saves `record` under `id`, expiring at `record.expires`.
+   *
+   * @throws {SessionConflictError} When the session changed since this
+   *   request's `get`.
+   */
+  async set(id: string, record: SessionRecord, c?: object): Promise<void> {
+    const key = this.#prefix + id;
+    const json = JSON.stringify(record);
+    const ttl = String(Math.max(1, Math.ceil(record.expires - Date.now())));
+    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    if (seen === undefined) {
+      await this.#send(["SET", key, json, "PX", ttl]);
+    } else {
+      const ok = await this.#send([
+        "EVAL",
+        COMPARE_AND_SET,
+        "1",
+        key,
+        seen ?? "",
+        json,
+        ttl,
+        seen === null ? "1" : "0",
+      ]);
+      if (Number(ok) !== 1) throw new SessionConflictError();
+    }
+    this.#remember(c, id, json);
+  }
+
+  /** Removes the session saved under `id`. */
+  async delete(id: string): Promise<void> {
+    await this.#send(["DEL", this.#prefix + id]);
+  }
+}

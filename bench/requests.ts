@@ -5,6 +5,9 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { session } from "../mod.ts";
 import { MemoryStore } from "../stores/memory.ts";
 import { DenoKvStore } from "../stores/deno_kv.ts";
+import { RedisStore } from "../stores/redis.ts";
+import { createClient } from "redis";
+import { redisAvailable, RedisServer } from "../tests/_redis.ts";
 import peerHonoSession from "peer-hono-session";
 import {
   CookieStore,
@@ -29,6 +32,14 @@ interface Contender {
 }
 
 const kv = await Deno.openKv(":memory:");
+// A real redis-server on loopback, when installed.
+const redisServer = redisAvailable
+  ? await RedisServer.start({ durable: false })
+  : undefined;
+const redis = redisServer
+  ? await createClient({ url: redisServer.url, disableOfflineQueue: true })
+    .connect()
+  : undefined;
 
 function ironSessionMiddleware(): MiddlewareHandler {
   return async (c, next) => {
@@ -77,6 +88,15 @@ const contenders: Contender[] = [
     read: (c) => c.session.userId,
     write: (c, k, v) => void (c.session[k] = v),
   },
+  ...(redis
+    ? [{
+      name: "@x/hono-session RedisStore",
+      cookieMode: false,
+      mw: () => session({ store: new RedisStore(redis) }),
+      read: (c: Ctx) => c.session.userId,
+      write: (c: Ctx, k: string, v: string) => void (c.session[k] = v),
+    }]
+    : []),
   {
     name: "hono-session 1.2.0 cookie",
     cookieMode: true,
@@ -307,6 +327,47 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 kv.close();
 
+// Raw Redis costs, for the RedisStore row: GET, SET ... PX, and GET plus
+// the compare-and-set the store runs on a write.
+const rawRedis = {
+  get: [] as number[],
+  set: [] as number[],
+  cas: [] as number[],
+};
+if (redis) {
+  const script =
+    'local c = redis.call("GET", KEYS[1]) if c ~= ARGV[1] then return 0 end redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3]) return 1';
+  for (let round = 0; round < ROUNDS; round++) {
+    const key = `raw:${round}`;
+    const value = "x".repeat(100);
+    await redis.set(key, value);
+    let t0 = performance.now();
+    for (let i = 0; i < PER_ROUND; i++) await redis.get(key);
+    rawRedis.get.push(((performance.now() - t0) * 1000) / PER_ROUND);
+    t0 = performance.now();
+    for (let i = 0; i < PER_ROUND; i++) {
+      await redis.sendCommand(["SET", key, value, "PX", "60000"]);
+    }
+    rawRedis.set.push(((performance.now() - t0) * 1000) / PER_ROUND);
+    t0 = performance.now();
+    for (let i = 0; i < PER_ROUND; i++) {
+      const current = await redis.get(key);
+      await redis.sendCommand([
+        "EVAL",
+        script,
+        "1",
+        key,
+        current ?? "",
+        value,
+        "60000",
+      ]);
+    }
+    rawRedis.cas.push(((performance.now() - t0) * 1000) / PER_ROUND);
+  }
+  await redis.close();
+  await redisServer!.stop();
+}
+
 const bare = Object.fromEntries(
   scenarios.map((s) => [s, median(samples.get(`bare Hono|${s}`)!)]),
 );
@@ -319,6 +380,14 @@ const kvNeeds: Record<Scenario, number> = {
   "first read": kvGet,
   write: kvGetAtomic,
 };
+const redisNeeds: Record<Scenario, number> | undefined = redis
+  ? {
+    new: median(rawRedis.set),
+    read: median(rawRedis.get),
+    "first read": median(rawRedis.get),
+    write: median(rawRedis.cas),
+  }
+  : undefined;
 
 console.log(
   `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}; ${ROUNDS} interleaved rounds of ${PER_ROUND} requests per cell, medians in µs per request (ratio to bare Hono in the same run)`,
@@ -327,6 +396,15 @@ console.log(
   `raw Deno KV (:memory:): get ${kvGet.toFixed(1)} µs, set ${
     kvSet.toFixed(1)
   } µs, get + atomic checked set ${kvGetAtomic.toFixed(1)} µs`,
+);
+console.log(
+  redisNeeds
+    ? `raw Redis 7 (loopback, node-redis): GET ${
+      redisNeeds.read.toFixed(1)
+    } µs, SET PX ${redisNeeds.new.toFixed(1)} µs, GET + compare-and-set ${
+      redisNeeds.write.toFixed(1)
+    } µs`
+    : "raw Redis: skipped (redis-server not installed)",
 );
 console.log("");
 console.log(`| contender | ${scenarios.join(" | ")} |`);
@@ -340,6 +418,11 @@ for (const r of runners) {
     let cell = `${us.toFixed(1)} (${ratio.toFixed(1)}x)`;
     if (r.contender.name.includes("DenoKvStore")) {
       cell += ` [vs bare+KV ${(us / (bare[s] + kvNeeds[s])).toFixed(2)}x]`;
+    }
+    if (r.contender.name.includes("RedisStore") && redisNeeds) {
+      cell += ` [vs bare+Redis ${
+        (us / (bare[s] + redisNeeds[s])).toFixed(2)
+      }x]`;
     }
     return cell;
   });

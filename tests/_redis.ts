@@ -34,11 +34,13 @@ function freePort(): number {
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  readonly #durable: boolean;
   #child: Deno.ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, durable: boolean) {
     this.port = port;
     this.dir = dir;
+    this.#durable = durable;
   }
 
   get url(): string {
@@ -68,7 +70,7 @@ export class RedisServer {
         "--save",
         "",
         "--appendonly",
-        "yes",
+        this.#durable ? "yes" : "no",
         "--appendfsync",
         "always",
         "--protected-mode",

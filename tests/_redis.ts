@@ -47,11 +47,16 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts a server on a free port and waits until it answers. */
-  static async start(): Promise<RedisServer> {
+  /**
+   * Starts a server on a free port and waits until it answers. `durable`
+   * (the default) writes every change to an fsync'ed append-only file, so
+   * data survives a kill; benchmarks turn it off.
+   */
+  static async start({ durable = true } = {}): Promise<RedisServer> {
     const server = new RedisServer(
       freePort(),
       await Deno.makeTempDir({ prefix: "hono-session-redis-" }),
+      durable,
     );
     await server.resume();
     return server;

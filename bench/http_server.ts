@@ -3,6 +3,7 @@
 // Prints its port, then serves until killed.
 import { Hono } from "hono";
 import { session } from "../mod.ts";
+import { serveAndPrintPort } from "../tests/_server.ts";
 
 const kind = Deno.args[0];
 const app = kind === "cookie"
@@ -18,8 +19,4 @@ const app = kind === "cookie"
   : new Hono()
     .post("/login", (c) => c.text("ok"))
     .get("/read", (c) => c.text("u1"));
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ port }) => console.log(port),
-}, app.fetch);
+serveAndPrintPort(app.fetch);

@@ -4,7 +4,7 @@
 // says how to install it; under CI=true a missing Chromium is a failure.
 import assert from "node:assert/strict";
 import { type Browser, chromium } from "playwright-core";
-import { startServer } from "../tests/_server.ts";
+import { startDemo } from "../tests/_server.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const SHOTS = new URL("../.e2e/", import.meta.url).pathname;
@@ -30,19 +30,6 @@ if (!available) {
   );
 }
 
-/** Starts the demo in `cwd` (its .data/ lives there) on `port` (0: any). */
-function demo(cwd: string, port = "0") {
-  return startServer([
-    "--config",
-    new URL("../deno.json", import.meta.url).pathname,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.data",
-    "--allow-write=.data",
-    new URL("../examples/demo.ts", import.meta.url).pathname,
-  ], { cwd, env: { PORT: port } });
-}
-
 Deno.test({
   name: "e2e: the demo in headless Chromium, across a restart of the server",
   ignore: !available,
@@ -50,7 +37,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const cwd = await Deno.makeTempDir({ prefix: "hono-session-e2e-" });
-    let server = await demo(cwd);
+    let server = await startDemo(cwd);
     // The same port after the restart, so the browser's cookies apply.
     const port = new URL(server.url).port;
     const url = `http://localhost:${port}/`;
@@ -113,7 +100,7 @@ Deno.test({
 
       // Restart the demo: the session lives on in Deno KV.
       await server.stop();
-      server = await demo(cwd, port);
+      server = await startDemo(cwd, port);
       await page.reload();
       assert.equal(
         await page.textContent("#user"),

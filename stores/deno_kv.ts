@@ -22,6 +22,7 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
+import { ReadVersions } from "../_read_versions.ts";
 
 /** A part of a Deno KV key. */
 export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
@@ -152,8 +153,8 @@ function keyBytes(key: readonly KvKeyPart[]): number {
 export class DenoKvStore implements SessionStore {
   readonly #kv: KvDatabase;
   readonly #prefix: readonly KvKeyPart[];
-  // What each request read: context -> id -> versionstamp (null: absent).
-  readonly #seen: WeakMap<object, Map<string, string | null>> = new WeakMap();
+  // What each request read, for the check in set().
+  readonly #read: ReadVersions<string | null> = new ReadVersions();
 
   /**
    * Wraps an open database; the store never opens or closes one itself.
@@ -202,24 +203,13 @@ export class DenoKvStore implements SessionStore {
     return [...this.#prefix, id];
   }
 
-  #remember(
-    c: object | undefined,
-    id: string,
-    versionstamp: string | null,
-  ): void {
-    if (c === undefined || c === null) return;
-    let seen = this.#seen.get(c);
-    if (!seen) this.#seen.set(c, seen = new Map());
-    seen.set(id, versionstamp);
-  }
-
   /**
    * Returns the session saved under `id`, unless absent or expired. With a
    * request's context, remembers the entry's version for `set`'s check.
    */
   async get(id: string, c?: object): Promise<SessionRecord | undefined> {
     const { value, versionstamp } = await this.#kv.get(this.key(id));
-    this.#remember(c, id, versionstamp);
+    this.#read.remember(c, id, versionstamp);
     if (typeof value !== "string") return undefined;
     let record: SessionRecord;
     try {
@@ -260,7 +250,7 @@ export class DenoKvStore implements SessionStore {
     const options = {
       expireIn: Math.max(1, Math.ceil(record.expires - Date.now())),
     };
-    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    const seen = this.#read.get(c, id);
     if (seen === undefined) {
       await this.#kv.set(key, json, options);
       return;
@@ -270,7 +260,7 @@ export class DenoKvStore implements SessionStore {
       .set(key, json, options)
       .commit();
     if (!result.ok) throw new SessionConflictError();
-    this.#remember(c, id, result.versionstamp ?? null);
+    this.#read.remember(c, id, result.versionstamp ?? null);
   }
 
   /** Removes the session saved under `id`. */

@@ -14,6 +14,7 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
+import { ReadVersions } from "../_read_versions.ts";
 
 /** Options for {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -63,8 +64,8 @@ interface Entry {
  */
 export class MemoryStore implements SessionStore {
   readonly #entries: Map<string, Entry> = new Map();
-  // What each request read: context -> id -> version (0: absent).
-  readonly #seen: WeakMap<object, Map<string, number>> = new WeakMap();
+  // What each request read, for the check in set().
+  readonly #read: ReadVersions<number> = new ReadVersions();
   #version = 0;
   readonly #maxEntries: number;
   readonly #sweepMs: number;
@@ -101,13 +102,6 @@ export class MemoryStore implements SessionStore {
     return this.#entries.size;
   }
 
-  #remember(c: object | undefined, id: string, version: number): void {
-    if (c === undefined || c === null) return;
-    let seen = this.#seen.get(c);
-    if (!seen) this.#seen.set(c, seen = new Map());
-    seen.set(id, version);
-  }
-
   /**
    * Returns the session saved under `id`, or undefined when there is none
    * or it has expired. With a request's context, remembers which version
@@ -119,7 +113,7 @@ export class MemoryStore implements SessionStore {
       this.#entries.delete(id);
       entry = undefined;
     }
-    this.#remember(c, id, entry?.version ?? 0);
+    this.#read.remember(c, id, entry?.version ?? 0);
     if (entry === undefined) return undefined;
     if (this.#maxEntries !== Infinity) {
       // Most recently used last: the eviction order.
@@ -137,12 +131,12 @@ export class MemoryStore implements SessionStore {
    *   version of the session than the one there now.
    */
   set(id: string, record: SessionRecord, c?: object): void {
-    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    const seen = this.#read.get(c, id);
     if (seen !== undefined && seen !== (this.#entries.get(id)?.version ?? 0)) {
       throw new SessionConflictError();
     }
     const version = ++this.#version;
-    this.#remember(c, id, version);
+    this.#read.remember(c, id, version);
     this.#entries.delete(id);
     this.#entries.set(id, { record, version });
     if (this.#entries.size > this.#maxEntries) {

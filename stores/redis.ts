@@ -15,6 +15,7 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
+import { ReadVersions } from "../_read_versions.ts";
 
 /** An ioredis client (`new Redis(...)`): anything with `call(...)`. */
 export interface IoRedisLike {
@@ -78,8 +79,8 @@ return 1`;
 export class RedisStore implements SessionStore {
   readonly #send: (args: string[]) => Promise<unknown>;
   readonly #prefix: string;
-  // What each request read: context -> id -> raw value (null: absent).
-  readonly #seen: WeakMap<object, Map<string, string | null>> = new WeakMap();
+  // What each request read, for the check in set().
+  readonly #read: ReadVersions<string | null> = new ReadVersions();
 
   /**
    * Wraps a connected client; the store never connects or quits it.
@@ -111,18 +112,11 @@ export class RedisStore implements SessionStore {
     this.#prefix = prefix;
   }
 
-  #remember(c: object | undefined, id: string, raw: string | null): void {
-    if (c === undefined || c === null) return;
-    let seen = this.#seen.get(c);
-    if (!seen) this.#seen.set(c, seen = new Map());
-    seen.set(id, raw);
-  }
-
   /** Returns the session saved under `id`, unless absent or expired. */
   async get(id: string, c?: object): Promise<SessionRecord | undefined> {
     const raw = await this.#send(["GET", this.#prefix + id]);
     const text = typeof raw === "string" ? raw : null;
-    this.#remember(c, id, text);
+    this.#read.remember(c, id, text);
     if (text === null) return undefined;
     let record: SessionRecord;
     try {
@@ -149,7 +143,7 @@ export class RedisStore implements SessionStore {
     const key = this.#prefix + id;
     const json = JSON.stringify(record);
     const ttl = String(Math.max(1, Math.ceil(record.expires - Date.now())));
-    const seen = c ? this.#seen.get(c)?.get(id) : undefined;
+    const seen = this.#read.get(c, id);
     if (seen === undefined) {
       await this.#send(["SET", key, json, "PX", ttl]);
     } else {
@@ -165,7 +159,7 @@ export class RedisStore implements SessionStore {
       ]);
       if (Number(ok) !== 1) throw new SessionConflictError();
     }
-    this.#remember(c, id, json);
+    this.#read.remember(c, id, json);
   }
 
   /** Removes the session saved under `id`. */

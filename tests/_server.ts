@@ -41,3 +41,30 @@ export async function startServer(
     },
   };
 }
+
+/**
+ * Runs the demo as `deno task demo` does, in `cwd` (its .data/ lives
+ * there), on `port` ("0": any free one).
+ */
+export function startDemo(cwd: string, port = "0"): Promise<ServerProcess> {
+  return startServer([
+    "--config",
+    new URL("../deno.json", import.meta.url).pathname,
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.data",
+    "--allow-write=.data",
+    new URL("../examples/demo.ts", import.meta.url).pathname,
+  ], { cwd, env: { PORT: port } });
+}
+
+/** Serves `fetch` on a free loopback port and prints the port (fixtures). */
+export function serveAndPrintPort(
+  fetch: (request: Request) => Response | Promise<Response>,
+): void {
+  Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.log(port),
+  }, fetch);
+}

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { demoApp, settingsFromEnv } from "../examples/demo.ts";
 import { Jar } from "./_helpers.ts";
-import { type ServerProcess, startServer } from "./_server.ts";
+import { startDemo } from "./_server.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -88,18 +88,6 @@ Deno.test("demo refuses an unknown SESSION_MODE", async () => {
     /SESSION_MODE must be "kv", "memory" or "cookie"/,
   );
 });
-
-function startDemo(cwd: string): Promise<ServerProcess> {
-  return startServer([
-    "--config",
-    new URL("../deno.json", import.meta.url).pathname,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.data",
-    "--allow-write=.data",
-    new URL("../examples/demo.ts", import.meta.url).pathname,
-  ], { cwd, env: { PORT: "0" } });
-}
 
 Deno.test("the demo keeps sessions in .data/demo.kv by default: they survive a restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });

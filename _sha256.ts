@@ -121,28 +121,6 @@ function compress(state: Uint32Array): void {
   state[7] = (state[7] + h) | 0;
 }
 
-/** The SHA-256 digest of `message`. */
-export function sha256(message: Uint8Array): Uint8Array {
-  // Pad: the message, a 1 bit, zeros, and the bit length in 64 bits.
-  const blocks = Math.ceil((message.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = message.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
-  const state = new Uint32Array(H0);
-  for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let i = 0; i < 16; i++) W[i] = view.getUint32(offset + i * 4);
-    compress(state);
-  }
-  const out = new Uint8Array(32);
-  const o = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) o.setUint32(i * 4, state[i]);
-  return out;
-}
-
 const STATE = new Uint32Array(8);
 
 /**

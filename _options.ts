@@ -56,14 +56,10 @@ export interface ResolvedOptions {
   /** The Set-Cookie lines, but for value and Max-Age. */
   sessionCookie: CookieTemplate;
   existsCookie: CookieTemplate;
-  cookieName: string;
   /** The session cookie's name on the wire, prefix included. */
   wireName: string;
-  existsCookieName: string;
   /** The exists cookie's name on the wire, prefix included. */
   existsWireName: string;
-  cookieOptions: CookieAttributes;
-  existsCookieOptions: CookieAttributes;
 }
 
 const COOKIE_DEFAULTS: SessionCookieOptions = {
@@ -294,12 +290,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     storeKeys: new Lru(CACHE_LIMIT),
     sessionCookie: cookieTemplate(cookieName, cookieOptions),
     existsCookie: cookieTemplate(existsCookieName, existsCookieOptions),
-    cookieName,
     wireName,
-    existsCookieName,
     existsWireName: prefixed(existsCookieName, existsCookieOptions),
-    cookieOptions,
-    existsCookieOptions,
   };
 }
 

@@ -143,10 +143,13 @@ class RequestSession {
 
   async load(): Promise<void> {
     const c = this.#c;
+    // The refusal callback only when someone listens: no closure per
+    // request otherwise.
     const value = readCookie(
       c,
       this.#options.wireName,
-      (reason) => this.#report({ type: "invalid-cookie", reason }),
+      this.#options.onEvent &&
+        ((reason) => this.#report({ type: "invalid-cookie", reason })),
     );
     if (value !== undefined) {
       this.#sentCookie = true;

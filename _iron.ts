@@ -46,9 +46,26 @@ function toBase64url(bytes: Bytes): string {
   );
 }
 
-/** Decodes strict base64url; throws on anything else. */
+// Base64url without padding leaves bits of the last character unused when
+// the byte count is not a multiple of 3 (4 bits after 2 characters of a
+// group, 2 after 3). Decoders ignore them, so the same bytes have several
+// spellings: 4 for a 32-byte MAC. Only the one with those bits zero is
+// accepted, so each seal has one spelling (the MAC covers the IV and data
+// as text, but not itself).
+const ALPHABET =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** Each base64url character's value, by character code. */
+const SEXTET = new Uint8Array(128);
+for (let i = 0; i < 64; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
+/** The unused bits of the last character, by the text's length mod 4. */
+const UNUSED = [0, 0, 0b1111, 0b11];
+
+/** Decodes strict, canonical base64url; throws on anything else. */
 function fromBase64url(text: string): Bytes {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
+  if (SEXTET[text.charCodeAt(text.length - 1)] & UNUSED[text.length & 3]) {
+    throw new Error("not canonical base64url");
+  }
   if (fromBase64) return fromBase64(text, { alphabet: "base64url" });
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
   const out = new Uint8Array(binary.length);

@@ -1,5 +1,7 @@
 // Session values must survive JSON exactly. This finds the first value that
-// would not, and says where it is, before anything is saved.
+// would not, and says where it is, before anything is saved. The walk keeps
+// its own stack: a value nested deeper than the call stack allows is checked
+// like any other.
 
 function describe(value: unknown): string {
   if (value === undefined) return "undefined";
@@ -19,56 +21,182 @@ function join(path: string, key: string | number): string {
     : `${path}[${JSON.stringify(key)}]`;
 }
 
-// Returns [path, what is wrong] for the first bad value, or undefined.
-function find(
-  value: unknown,
-  path: string,
-  ancestors: unknown[],
-): [string, string] | undefined {
+/** An object or array being walked: where it sits, and how far the walk got. */
+interface Frame {
+  value: object;
+  /** Its key in its parent ("" for the root). */
+  key: string | number;
+  /** A plain object's own string keys; undefined for an array. */
+  keys: string[] | undefined;
+  next: number;
+}
+
+/** What is wrong, and the key under the innermost frame it concerns (none: the frame itself). */
+type Problem = [what: string, key?: string | number];
+
+// What is wrong with a value other than an object or array, or undefined.
+function primitiveProblem(value: unknown): string | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
+    case "object": // null
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : [path, describe(value)];
-    case "object":
-      break;
+      if (!Number.isFinite(value)) return describe(value);
+      // JSON has no negative zero: -0 comes back as 0.
+      return value === 0 && 1 / value < 0
+        ? "-0 (JSON writes it as 0)"
+        : undefined;
     default:
-      return [path, describe(value)];
+      return describe(value);
   }
-  if (value === null) return undefined;
-  if (ancestors.includes(value)) return [path, "a circular reference"];
-  ancestors.push(value);
-  try {
-    if (Array.isArray(value)) {
-      if (Object.getPrototypeOf(value) !== Array.prototype) {
-        return [path, describe(value)];
+}
+
+// JSON keeps an array's items and nothing else. Object.keys lists the items
+// that exist and any other enumerable property: as many keys as items means
+// nothing else, or as many holes as other properties (the walk finds the
+// holes). Non-enumerable and symbol-keyed properties on an array are not
+// looked for: that would take a second, slower key list for every array.
+function arrayProblem(array: unknown[]): Problem | undefined {
+  if (Object.getPrototypeOf(array) !== Array.prototype) {
+    return [describe(array)];
+  }
+  const keys = Object.keys(array);
+  if (keys.length === array.length) return undefined;
+  for (let i = 0; i < array.length; i++) {
+    if (!(i in array)) return ["an empty array slot", i];
+  }
+  for (const key of keys) {
+    if (String(Number(key) >>> 0) !== key) {
+      return ["an array property that is not an item", key];
+    }
+  }
+  return undefined;
+}
+
+// JSON keeps a plain object's own enumerable string keys, read through any
+// getter. Symbol keys are refused here; non-enumerable properties (dropped)
+// and accessors (turned into data) as the walk reaches each property.
+function objectProblem(value: object): string | undefined {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return describe(value);
+  if (Object.getOwnPropertySymbols(value).length > 0) {
+    return "an object with symbol keys";
+  }
+  return undefined;
+}
+
+function pathOf(stack: Frame[], key?: string | number): string {
+  let path = "";
+  for (let i = 1; i < stack.length; i++) path = join(path, stack[i].key);
+  return key === undefined ? path : join(path, key);
+}
+
+function onStack(stack: Frame[], value: object): boolean {
+  for (let i = 0; i < stack.length; i++) {
+    if (stack[i].value === value) return true;
+  }
+  return false;
+}
+
+/** The deepest nesting a walk met, and the top-level key it was under. */
+interface Deepest {
+  depth: number;
+  key: string | number;
+}
+
+/** Nesting from which JSON.stringify may run out of stack. */
+const DEEP = 1000;
+
+/** Path length from which a Set, not a scan of the path, finds cycles. */
+const LONG_PATH = 32;
+
+// Returns [path, what is wrong] for the first bad value, or undefined.
+function find(
+  root: Record<string, unknown>,
+  deepest: Deepest,
+): [string, string] | undefined {
+  // The stack holds the objects on the path to the current value: a cycle
+  // meets one of them again. Once the path is long they are in a Set too.
+  // (The same object twice side by side is fine: JSON copies it.)
+  const stack: Frame[] = [];
+  let open: Set<object> | undefined;
+  let value: object = root;
+  let key: string | number = "";
+  for (;;) {
+    // `value` is an object or array: check it, then walk into it.
+    if (open ? open.has(value) : onStack(stack, value)) {
+      return [pathOf(stack, key), "a circular reference"];
+    }
+    const array = Array.isArray(value);
+    const problem = array
+      ? arrayProblem(value as unknown[])
+      : objectProblem(value);
+    stack.push({
+      value,
+      key,
+      keys: array ? undefined : Object.getOwnPropertyNames(value),
+      next: 0,
+    });
+    if (typeof problem === "string") return [pathOf(stack), problem];
+    if (problem) return [pathOf(stack, problem[1]), problem[0]];
+    if (open) open.add(value);
+    else if (stack.length === LONG_PATH) {
+      open = new Set(stack.map((frame) => frame.value));
+    }
+    if (stack.length > deepest.depth) {
+      deepest.depth = stack.length;
+      deepest.key = stack[1]?.key ?? "";
+    }
+    // Check the values that follow, up to the next object or array to walk
+    // into, leaving the objects that are done.
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return undefined;
+      const keys = top.keys;
+      let item: unknown;
+      if (keys === undefined) {
+        const items = top.value as unknown[];
+        if (top.next === items.length) {
+          stack.pop();
+          open?.delete(items);
+          continue;
+        }
+        key = top.next++;
+        // A hole can hide behind an extra property in the key count.
+        if (!(key in items)) {
+          return [pathOf(stack, key), "an empty array slot"];
+        }
+        item = items[key];
+      } else {
+        if (top.next === keys.length) {
+          stack.pop();
+          open?.delete(top.value);
+          continue;
+        }
+        key = keys[top.next++];
+        const descriptor = Object.getOwnPropertyDescriptor(top.value, key)!;
+        if (!descriptor.enumerable) {
+          return [pathOf(stack, key), "a non-enumerable property"];
+        }
+        if (!("value" in descriptor)) {
+          return [
+            pathOf(stack, key),
+            "an accessor property (a getter or setter)",
+          ];
+        }
+        item = descriptor.value;
+        // An undefined property is the same as an absent one: JSON drops
+        // it and reading it back gives undefined again.
+        if (item === undefined) continue;
       }
-      for (let i = 0; i < value.length; i++) {
-        if (!(i in value)) return [join(path, i), "an empty array slot"];
-        const problem = find(value[i], join(path, i), ancestors);
-        if (problem) return problem;
+      if (typeof item === "object" && item !== null) {
+        value = item;
+        break;
       }
-      return undefined;
+      const what = primitiveProblem(item);
+      if (what !== undefined) return [pathOf(stack, key), what];
     }
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      return [path, describe(value)];
-    }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      return [path, "an object with symbol keys"];
-    }
-    for (const key of Object.keys(value)) {
-      const item = (value as Record<string, unknown>)[key];
-      // An undefined property is the same as an absent one: JSON drops it
-      // and reading it back gives undefined again.
-      if (item === undefined) continue;
-      const problem = find(item, join(path, key), ancestors);
-      if (problem) return problem;
-    }
-    return undefined;
-  } finally {
-    ancestors.pop();
   }
 }
 
@@ -77,12 +205,30 @@ function find(
  * value would not come back from JSON exactly as it is.
  */
 export function stringifyData(data: Record<string, unknown>): string {
-  const problem = find(data, "", []);
+  const deepest: Deepest = { depth: 0, key: "" };
+  const problem = find(data, deepest);
   if (problem) {
     const [path, what] = problem;
     throw new TypeError(
       `session value "${path}" is ${what}, which does not survive JSON; store strings, finite numbers, booleans, null, plain objects and arrays (a Date as date.toISOString(), for example)`,
     );
   }
-  return JSON.stringify(data);
+  // The values object has no prototype, which sends V8 to its recursive
+  // JSON.stringify (about 5,000 levels at most); for a deep value, a plain
+  // copy takes the iterative fast path, which goes far deeper. Objects
+  // without a prototype further down still take the recursive one, and
+  // other engines have their own limits: when a deep value overflows the
+  // stack there, say so instead of leaking a RangeError.
+  const deep = deepest.depth > DEEP;
+  try {
+    return JSON.stringify(deep ? { ...data } : data);
+  } catch (error) {
+    if (!deep) throw error;
+    throw new TypeError(
+      `session value "${pathOf([], deepest.key)}" is nested ${
+        (deepest.depth - 1).toLocaleString("en-US")
+      } levels deep, deeper than JSON.stringify can go here; store it flatter`,
+      { cause: error },
+    );
+  }
 }

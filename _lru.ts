@@ -6,16 +6,32 @@
 // full it becomes the old one and the previous old one is dropped whole. A
 // hit in the old generation moves the entry to the young one. Every
 // operation is O(1), with no iteration over a Map that has had many
-// deletions (which is slow in V8), and at most 2 * limit entries are held.
+// deletions (which is slow in V8). A generation is full at `limit` entries
+// or, when entries have a size, at half of `maxBytes`: so at most
+// 2 * limit entries, and about maxBytes in all, are held.
 
 /** A Map with a size limit that keeps recently used entries. */
 export class Lru<K, V> {
   #young: Map<K, V> = new Map();
   #old: Map<K, V> = new Map();
+  #youngBytes = 0;
   readonly #limit: number;
+  readonly #generationBytes: number;
+  readonly #sizeOf: ((key: K, value: V) => number) | undefined;
 
-  constructor(limit: number) {
+  /**
+   * @param limit Entries per generation.
+   * @param maxBytes About how many bytes the entries may take in all, as
+   *   measured by `sizeOf`; no byte bound without it.
+   */
+  constructor(
+    limit: number,
+    maxBytes = Infinity,
+    sizeOf?: (key: K, value: V) => number,
+  ) {
     this.#limit = limit;
+    this.#generationBytes = maxBytes / 2;
+    this.#sizeOf = sizeOf;
   }
 
   /** Entries held, at most twice the limit. */
@@ -48,10 +64,16 @@ export class Lru<K, V> {
   }
 
   #add(key: K, value: V): void {
-    if (this.#young.size >= this.#limit) {
+    const bytes = this.#sizeOf?.(key, value) ?? 0;
+    if (
+      this.#young.size >= this.#limit ||
+      (this.#youngBytes + bytes > this.#generationBytes && this.#young.size > 0)
+    ) {
       this.#old = this.#young;
       this.#young = new Map();
+      this.#youngBytes = 0;
     }
     this.#young.set(key, value);
+    this.#youngBytes += bytes;
   }
 }

@@ -16,7 +16,12 @@ function encode(bytes: Uint8Array, length: number): string {
   return out.slice(0, length);
 }
 
-/** 256 bits (and 2 more) from the platform's CSPRNG, as 43 base64url characters. */
+/**
+ * 256 bits (and 2 more) from the platform's CSPRNG, as 43 base64url
+ * characters. All 6 bits of every character are random (the 43 characters
+ * come from 33 bytes), so a token is never decoded and has no second
+ * spelling: each 43-character string is its own id.
+ */
 export function randomToken(): string {
   return encode(crypto.getRandomValues(new Uint8Array(33)), 43);
 }

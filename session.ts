@@ -63,11 +63,24 @@ export function session<T extends object = Record<string, unknown>>(
   const resolved = resolveOptions(options);
   return async function sessionMiddleware(c, next): Promise<void> {
     installAccessor(c);
-    const request = new RequestSession(resolved, c);
+    const outer = c.get(REQUEST as never) as RequestSession | undefined;
+    // The same middleware mounted twice on one route: the first one serves.
+    if (outer?.uses(resolved)) return await next();
+    // Another session() middleware encloses this one: each keeps its own
+    // session and cookies, and c.session is the innermost.
+    const outerSession: unknown = outer && c.get("session");
+    const request = new RequestSession(resolved, c, outer);
     await request.load();
-    await next();
-    if (c.error || c.res.status >= 500) return;
-    await request.save();
+    try {
+      await next();
+      if (c.error || c.res.status >= 500) return;
+      await request.save();
+    } finally {
+      if (outer) {
+        c.set(REQUEST as never, outer as never);
+        c.set("session", outerSession as never);
+      }
+    }
   };
 }
 
@@ -131,10 +144,35 @@ class RequestSession {
   #sentCookie = false;
   /** The session the request came with was ended (`c.session = null`). */
   #ended = false;
+  /** The session of an enclosing session() middleware, if any. */
+  readonly #outer: RequestSession | undefined;
 
-  constructor(options: ResolvedOptions, c: Context) {
+  /**
+   * @param outer The session of an enclosing session() middleware on the
+   *   same request, if any: its cookie names must differ from ours.
+   */
+  constructor(options: ResolvedOptions, c: Context, outer?: RequestSession) {
     this.#options = options;
     this.#c = c;
+    for (let o = outer; o; o = o.#outer) {
+      const theirs = [o.#options.wireName, o.#options.existsWireName];
+      for (const name of [options.wireName, options.existsWireName]) {
+        if (!theirs.includes(name)) continue;
+        throw new TypeError(
+          `two session() middlewares run on this request and both use the cookie "${name}" (outer: cookieName "${
+            theirs[0]
+          }", existsCookieName "${
+            theirs[1]
+          }"; inner: cookieName "${options.wireName}", existsCookieName "${options.existsWireName}"); give each its own cookieName and existsCookieName`,
+        );
+      }
+    }
+    this.#outer = outer;
+  }
+
+  /** Whether this request's session comes from the middleware with `options`, here or in an enclosing one. */
+  uses(options: ResolvedOptions): boolean {
+    return this.#options === options || (this.#outer?.uses(options) ?? false);
   }
 
   #report(event: SessionEvent): void {
@@ -202,7 +240,10 @@ class RequestSession {
 
   async #fromCookie(value: string): Promise<Loaded | undefined> {
     const verified = this.#options.verified;
-    let seen = verified.get(value);
+    // A custom encoder decides on every request (it may revoke a value), so
+    // only iron seals are remembered.
+    const custom = this.#options.encoder !== undefined;
+    let seen = custom ? undefined : verified.get(value);
     if (seen === undefined) {
       const opened = await openSeal(value, this.#options);
       if ("refused" in opened) {
@@ -218,7 +259,7 @@ class RequestSession {
       }
       // Only genuine seals are remembered, by their exact text.
       seen = { record: opened.record, json, keyIndex: opened.keyIndex };
-      verified.set(value, seen);
+      if (!custom) verified.set(value, seen);
     }
     // The deadlines are checked on every request, cached or not.
     const expired = expiredReason(seen.record, this.#options, Date.now());
@@ -322,7 +363,11 @@ class RequestSession {
     }
   }
 
-  // Saves to the store and returns the token the cookie gets.
+  // Saves to the store and returns the token the cookie gets. A session
+  // that keeps its id is written with a checked `set`; a regenerated one
+  // moves to its new id with the store's checked `replace`. Either way a
+  // conflict with another request reloads the session, merges the two
+  // requests' changes and tries again, or fails with 409.
   async #saveToStore(
     state: SessionState,
     json: string,
@@ -331,19 +376,25 @@ class RequestSession {
     const store = this.#options.store!;
     const c = this.#c;
     const loaded = this.#loaded;
-    const keep = loaded !== undefined && !state.isNew && !state.regenerated;
+    // The entry this request loaded, when the save is checked against it.
+    const from = loaded !== undefined && !state.isNew ? loaded : undefined;
+    const keep = from !== undefined && !state.regenerated;
+    const move = from !== undefined && !keep && store.replace !== undefined;
     const { token, key } = keep
-      ? { token: loaded.token!, key: loaded.key! }
+      ? { token: from.token!, key: from.key! }
       : this.#newId();
     let record = state.record(JSON.parse(json), flash);
     savedJson.set(record, json);
     for (let attempt = 1;; attempt++) {
       try {
-        await store.set(key, record, c);
+        if (move) await store.replace!(from.key!, key, record, c);
+        else await store.set(key, record, c);
         if (attempt > 1) this.#report({ type: "conflict", outcome: "merged" });
         break;
       } catch (error) {
-        if (!(error instanceof SessionConflictError) || !keep) throw error;
+        if (!(error instanceof SessionConflictError) || !(keep || move)) {
+          throw error;
+        }
         // Another request wrote first: reload, merge, try again.
         const reject = (message: string): never => {
           this.#report({ type: "conflict", outcome: "rejected" });
@@ -354,24 +405,24 @@ class RequestSession {
             `the session kept changing under this request; gave up after ${MERGE_ATTEMPTS} attempts`,
           );
         }
-        const current = await store.get(key, c);
+        const current = await store.get(from.key!, c);
         if (
           !isRecord(current) ||
           expiredReason(current, this.#options, Date.now())
         ) {
           reject("the session was ended by another request while this one ran");
         }
-        const merged = mergeRecords(loaded.record, record, current!);
+        const merged = mergeRecords(from.record, record, current!);
         if (!merged) {
-          reject(
-            "another request changed the same session value at the same time",
-          );
+          reject("another request changed the same session value meanwhile");
         }
         record = merged!;
         savedJson.set(record, JSON.stringify(record.data));
       }
     }
-    if (loaded?.key !== undefined && loaded.key !== key) {
+    // Without `replace` (a Map, a store of the app's own): write the new id,
+    // then drop the old one. A concurrent sign-out can then be undone.
+    if (!move && loaded?.key !== undefined && loaded.key !== key) {
       await store.delete(loaded.key, c);
     }
     return token;

@@ -33,15 +33,18 @@ export interface SessionOptions {
    * one is re-sealed with the newest at its next write. A key dropped from
    * the list ends the sessions sealed with it. Without a secret, each
    * `session()` call makes a random key, so sessions end whenever the
-   * process restarts and are not shared between processes. Not used in
-   * store mode.
+   * process restarts and are not shared between processes. Given but
+   * `undefined`, `null` or blank (an unset environment variable), it is
+   * refused rather than replaced by a random key. Leave it out in store
+   * mode: it would do nothing there, so it is refused.
    */
   secret?: string | readonly string[];
   /** Cookie mode: how the session becomes the cookie's value. Default: iron. */
   encoder?: Encoder;
   /**
    * Store mode: where sessions are kept; the cookie then holds only a
-   * random id. Without a store, the middleware runs in cookie mode.
+   * random id. Without a store, the middleware runs in cookie mode. `secret`
+   * and `encoder` serve cookie mode only and are refused beside a store.
    */
   store?: SessionStore;
   /**
@@ -60,8 +63,10 @@ export interface SessionOptions {
    * With `idleTimeout`: a request that changes nothing writes the pushed-back
    * deadline only once this fraction of `idleTimeout` has passed since the
    * last write, so reads do not write on every request. The session may
-   * then end up to that fraction of `idleTimeout` early. Above 0, at most 1.
-   * Default: 0.1.
+   * then end up to that fraction of `idleTimeout` early. Above 0, at most
+   * 0.5: with a larger fraction, a user whose requests come just over half
+   * of `idleTimeout` apart never triggers that write and is signed out at
+   * the idle timeout despite the activity. Default: 0.1.
    */
   touchFraction?: number;
   /**

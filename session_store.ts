@@ -95,4 +95,24 @@ export interface SessionStore {
   set(id: string, record: SessionRecord, c: Context): unknown;
   /** Removes whatever is saved under `id`. */
   delete(id: string, c: Context): unknown;
+  /**
+   * Optional, and strongly advised for shared stores: moves a session to a
+   * new id in one step, for `regenerate()`. Saves `record` under `newId`
+   * and removes `oldId`, but only if `oldId` still holds what this
+   * request's `get` returned (the context identifies the request) and
+   * `newId` holds nothing; otherwise it changes nothing and throws a
+   * `SessionConflictError`. The middleware then reloads `oldId`: if the
+   * session was ended meanwhile the request fails with 409, else it merges
+   * and tries again.
+   *
+   * Without it the middleware writes the new id with `set` and then
+   * deletes the old one: a sign-out or another `regenerate()` that runs in
+   * between can then be undone (see SECURITY.md).
+   */
+  replace?(
+    oldId: string,
+    newId: string,
+    record: SessionRecord,
+    c: Context,
+  ): unknown;
 }

@@ -38,6 +38,7 @@ const redisServer = redisAvailable
   : undefined;
 const redis = redisServer
   ? await createClient({ url: redisServer.url, disableOfflineQueue: true })
+    .on("error", (err) => console.error(`redis: ${err.message}`))
     .connect()
   : undefined;
 

@@ -138,12 +138,16 @@ export async function settingsFromEnv(
       const store = new MemoryStore({ maxEntries: 10_000 });
       return { mode, options: { store }, close: () => store.close() };
     }
-    case "cookie":
+    case "cookie": {
+      const secret = env.get("SESSION_SECRET");
       return {
         mode,
-        options: { secret: env.get("SESSION_SECRET") },
+        // Unset: leave the option out, for a random per-process secret
+        // (session() refuses an explicit undefined secret).
+        options: secret === undefined ? {} : { secret },
         close: () => {},
       };
+    }
     default:
       throw new TypeError(
         `SESSION_MODE must be "kv", "memory" or "cookie"; got "${mode}"`,

@@ -28,8 +28,8 @@ import { ReadVersions } from "../_read_versions.ts";
 export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
 
 /**
- * The part of a Deno KV atomic operation this store uses: a versionstamp
- * check and a write, committed together.
+ * The part of a Deno KV atomic operation this store uses: versionstamp
+ * checks, writes and deletes, committed together.
  *
  * @example
  * ```ts
@@ -51,6 +51,8 @@ export interface KvAtomic {
     value: unknown,
     options?: { expireIn?: number },
   ): KvAtomic;
+  /** Deletes one entry as part of the operation. */
+  delete(key: readonly KvKeyPart[]): KvAtomic;
   /** Applies the operation if every check holds. */
   commit(): Promise<{ ok: boolean; versionstamp?: string }>;
 }
@@ -233,6 +235,26 @@ export class DenoKvStore implements SessionStore {
    *   version of the entry than the one there now.
    */
   async set(id: string, record: SessionRecord, c?: object): Promise<void> {
+    const { key, json, options } = this.#entry(id, record);
+    const seen = this.#read.get(c, id);
+    if (seen === undefined) {
+      await this.#kv.set(key, json, options);
+      return;
+    }
+    const result = await this.#kv.atomic()
+      .check({ key, versionstamp: seen })
+      .set(key, json, options)
+      .commit();
+    if (!result.ok) throw new SessionConflictError();
+    this.#read.remember(c, id, result.versionstamp ?? null);
+  }
+
+  // The key, value and expiry to write for `record` under `id`, checked
+  // against Deno KV's limits.
+  #entry(
+    id: string,
+    record: SessionRecord,
+  ): { key: KvKeyPart[]; json: string; options: { expireIn: number } } {
     const key = this.key(id);
     const kb = keyBytes(key);
     if (kb > KEY_LIMIT) {
@@ -250,17 +272,36 @@ export class DenoKvStore implements SessionStore {
     const options = {
       expireIn: Math.max(1, Math.ceil(record.expires - Date.now())),
     };
-    const seen = this.#read.get(c, id);
-    if (seen === undefined) {
-      await this.#kv.set(key, json, options);
-      return;
-    }
+    return { key, json, options };
+  }
+
+  /**
+   * Moves a session to a new id (for `regenerate()`) in one atomic
+   * operation: saves `record` under `newId` and deletes `oldId`.
+   *
+   * @throws {RangeError} When the key or the value is over Deno KV's limits.
+   * @throws {SessionConflictError} When `oldId` changed or went away since
+   *   the same request's `get`, or `newId` is taken; nothing is changed.
+   */
+  async replace(
+    oldId: string,
+    newId: string,
+    record: SessionRecord,
+    c?: object,
+  ): Promise<void> {
+    const oldKey = this.key(oldId);
+    const { key, json, options } = this.#entry(newId, record);
+    let seen = this.#read.get(c, oldId);
+    if (seen === undefined) seen = (await this.#kv.get(oldKey)).versionstamp;
+    if (seen === null) throw new SessionConflictError();
     const result = await this.#kv.atomic()
-      .check({ key, versionstamp: seen })
+      .check({ key: oldKey, versionstamp: seen }, { key, versionstamp: null })
       .set(key, json, options)
+      .delete(oldKey)
       .commit();
     if (!result.ok) throw new SessionConflictError();
-    this.#read.remember(c, id, result.versionstamp ?? null);
+    this.#read.remember(c, oldId, null);
+    this.#read.remember(c, newId, result.versionstamp ?? null);
   }
 
   /** Removes the session saved under `id`. */

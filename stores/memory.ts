@@ -108,11 +108,7 @@ export class MemoryStore implements SessionStore {
    * it returned, for `set`'s check.
    */
   get(id: string, c?: object): SessionRecord | undefined {
-    let entry = this.#entries.get(id);
-    if (entry !== undefined && entry.record.expires <= Date.now()) {
-      this.#entries.delete(id);
-      entry = undefined;
-    }
+    const entry = this.#live(id);
     this.#read.remember(c, id, entry?.version ?? 0);
     if (entry === undefined) return undefined;
     if (this.#maxEntries !== Infinity) {
@@ -143,6 +139,43 @@ export class MemoryStore implements SessionStore {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
     if (this.#timer === undefined && this.#sweepMs > 0) this.#startSweeping();
+  }
+
+  /**
+   * Moves a session to a new id (for `regenerate()`): saves `record` under
+   * `newId` and removes `oldId`, in one step.
+   *
+   * @throws {SessionConflictError} When `oldId` changed or went away since
+   *   the same request's `get`, or `newId` is taken; nothing is changed.
+   */
+  replace(
+    oldId: string,
+    newId: string,
+    record: SessionRecord,
+    c?: object,
+  ): void {
+    const seen = this.#read.get(c, oldId);
+    const current = this.#live(oldId);
+    if (
+      (seen !== undefined && seen !== (current?.version ?? 0)) ||
+      (seen === undefined && current === undefined) ||
+      this.#live(newId) !== undefined
+    ) {
+      throw new SessionConflictError();
+    }
+    this.#entries.delete(oldId);
+    this.#read.remember(c, oldId, 0);
+    this.set(newId, record, c);
+  }
+
+  // The live entry under `id`, dropping it if expired.
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined && entry.record.expires <= Date.now()) {
+      this.#entries.delete(id);
+      return undefined;
+    }
+    return entry;
   }
 
   /** Removes the session saved under `id`. */

@@ -7,7 +7,11 @@
  * import { session } from "@x/hono-session";
  * import { RedisStore } from "@x/hono-session/stores/redis";
  *
- * const client = await createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true }).connect();
+ * const client = createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true });
+ * // Without a listener, node-redis ends the process when Redis drops;
+ * // with one, requests fail fast (500) until Redis is back.
+ * client.on("error", (err) => console.error("redis:", err.message));
+ * await client.connect();
  * session({ store: new RedisStore(client) });
  * ```
  *
@@ -47,6 +51,15 @@ end
 redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
 return 1`;
 
+// Moves a session from KEYS[1] to KEYS[2], only if KEYS[1] still holds
+// what the request read (ARGV[1]) and KEYS[2] is free.
+const REPLACE = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call("EXISTS", KEYS[2]) == 1 then return 0 end
+redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+redis.call("DEL", KEYS[1])
+return 1`;
+
 /**
  * Keeps sessions in Redis, each as one string key (`prefix` + id) holding
  * the session's JSON, set with `PX` so Redis expires it at the session's
@@ -57,14 +70,17 @@ return 1`;
  * module imports neither. Configure the client to fail fast while Redis is
  * down (node-redis `disableOfflineQueue: true`; ioredis
  * `enableOfflineQueue: false, maxRetriesPerRequest: 0`), or requests wait
- * for it instead of failing.
+ * for it instead of failing. A node-redis client needs an `"error"`
+ * listener (node-redis ends the process on an unheard error); one without
+ * is refused.
  *
  * Writes are checked against what the same request read, with a Lua
  * compare-and-set: if another request changed or deleted the session in
  * between (a sign-out, `regenerate()`, another write), `set` throws a
  * `SessionConflictError` rather than bring the session back or silently
  * undo the other change; the middleware then merges and retries, or
- * answers 409.
+ * answers 409. `regenerate()` moves a session to its new id with one
+ * checked script over both keys ({@linkcode RedisStore.replace}).
  *
  * @example With ioredis
  * ```ts ignore
@@ -87,7 +103,8 @@ export class RedisStore implements SessionStore {
    *
    * @param client A connected ioredis or node-redis client.
    * @param options See {@linkcode RedisStoreOptions}.
-   * @throws {TypeError} When `client` is neither.
+   * @throws {TypeError} When `client` is neither, or is a node-redis
+   *   client with no `"error"` listener.
    */
   constructor(
     client: IoRedisLike | NodeRedisLike,
@@ -99,6 +116,17 @@ export class RedisStore implements SessionStore {
     } else if (
       c !== null && typeof c === "object" && typeof c.sendCommand === "function"
     ) {
+      // node-redis emits "error" when the connection drops; with nobody
+      // listening, Node ends the whole process on the first one.
+      const emitter = c as { listenerCount?(event: string): number };
+      if (
+        typeof emitter.listenerCount === "function" &&
+        emitter.listenerCount("error") === 0
+      ) {
+        throw new TypeError(
+          'RedisStore: this node-redis client has no "error" listener, so the first dropped connection would crash the process; add client.on("error", (err) => console.error(err)) before creating the store',
+        );
+      }
       this.#send = (args) => c.sendCommand!(args);
     } else {
       throw new TypeError(
@@ -142,7 +170,7 @@ export class RedisStore implements SessionStore {
   async set(id: string, record: SessionRecord, c?: object): Promise<void> {
     const key = this.#prefix + id;
     const json = JSON.stringify(record);
-    const ttl = String(Math.max(1, Math.ceil(record.expires - Date.now())));
+    const ttl = ttlOf(record);
     const seen = this.#read.get(c, id);
     if (seen === undefined) {
       await this.#send(["SET", key, json, "PX", ttl]);
@@ -162,8 +190,51 @@ export class RedisStore implements SessionStore {
     this.#read.remember(c, id, json);
   }
 
+  /**
+   * Moves a session to a new id (for `regenerate()`) with one Lua script
+   * over both keys: saves `record` under `newId` and deletes `oldId`. On
+   * Redis Cluster both keys must hash to one slot: put a hash tag in the
+   * prefix (`{sess}:`).
+   *
+   * @throws {SessionConflictError} When `oldId` changed or went away since
+   *   the same request's `get`, or `newId` is taken; nothing is changed.
+   */
+  async replace(
+    oldId: string,
+    newId: string,
+    record: SessionRecord,
+    c?: object,
+  ): Promise<void> {
+    const oldKey = this.#prefix + oldId;
+    let seen = this.#read.get(c, oldId);
+    if (seen === undefined) {
+      const raw = await this.#send(["GET", oldKey]);
+      seen = typeof raw === "string" ? raw : null;
+    }
+    if (seen === null) throw new SessionConflictError();
+    const json = JSON.stringify(record);
+    const ok = await this.#send([
+      "EVAL",
+      REPLACE,
+      "2",
+      oldKey,
+      this.#prefix + newId,
+      seen,
+      json,
+      ttlOf(record),
+    ]);
+    if (Number(ok) !== 1) throw new SessionConflictError();
+    this.#read.remember(c, oldId, null);
+    this.#read.remember(c, newId, json);
+  }
+
   /** Removes the session saved under `id`. */
   async delete(id: string): Promise<void> {
     await this.#send(["DEL", this.#prefix + id]);
   }
+}
+
+// Milliseconds until the record's deadline, at least 1, for PX.
+function ttlOf(record: SessionRecord): string {
+  return String(Math.max(1, Math.ceil(record.expires - Date.now())));
 }

@@ -6,6 +6,7 @@ import { defaults, seal } from "iron-webcrypto";
 import { session } from "../mod.ts";
 import { basicApp, eachMode, Jar, SECRET, storeKey } from "./_helpers.ts";
 import { Keyring } from "../_secrets.ts";
+import { randomToken } from "../_random.ts";
 
 function flip(value: string, at: number): string {
   const c = value[at] === "A" ? "B" : "A";
@@ -172,4 +173,74 @@ Deno.test("store mode: a cookie that is not one of our ids never reaches the sto
   // The store sees the id's SHA-256, never the cookie's value.
   assert.deepEqual(asked, [await storeKey("C".repeat(43))]);
   assert.notEqual(asked[0], "C".repeat(43));
+});
+
+const B64URL =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// The other spellings of a base64url field that decode to the same bytes:
+// its last character with the unused low bits set differently.
+function respellings(field: string): string[] {
+  const unused = [0, 0, 4, 2][field.length % 4];
+  const at = B64URL.indexOf(field.at(-1)!);
+  const base = at & ~((1 << unused) - 1);
+  const out: string[] = [];
+  for (let i = base; i < base + (1 << unused); i++) {
+    if (i !== at) out.push(field.slice(0, -1) + B64URL[i]);
+  }
+  return out;
+}
+
+Deno.test("cookie mode: only the canonical spelling of each base64url field of a seal opens", async () => {
+  const app = basicApp({ secret: SECRET });
+  const jar = new Jar(app);
+  await jar.fetch("/login", { method: "POST" });
+  const good = jar.get("sid")!;
+  // The genuine cookie works (and is now in the verified cache).
+  assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+  const parts = good.split("*");
+  assert.equal(parts[7].length, 43, "a 32-byte MAC: 2 unused bits");
+  const variants: [string, string][] = [];
+  // 3: the IV, 4: the encrypted data, 7: the MAC.
+  for (const field of [3, 4, 7]) {
+    for (const spelling of respellings(parts[field])) {
+      const copy = [...parts];
+      copy[field] = spelling;
+      variants.push([`field ${field}: ${spelling.slice(-3)}`, copy.join("*")]);
+    }
+  }
+  assert.equal(
+    variants.filter(([what]) => what.startsWith("field 7")).length,
+    3,
+    "three other spellings of the MAC",
+  );
+  for (const [what, value] of variants) {
+    const res = await app.request("/read", {
+      headers: { cookie: `sid=${encodeURIComponent(value)}` },
+    });
+    assert.equal(res.status, 200, what);
+    assert.equal(await res.text(), "-", what);
+    assert.equal(res.headers.get("set-cookie"), null, what);
+  }
+  assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+});
+
+Deno.test("store mode: an id's last character carries no spare bits, so each spelling is its own id", async () => {
+  // 43 characters of 33 random bytes: all 6 bits of the last one are random.
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) seen.add(randomToken().at(-1)!);
+  assert.equal(seen.size, 64);
+  const app = basicApp({ store: new Map() });
+  const jar = new Jar(app);
+  await jar.fetch("/login", { method: "POST" });
+  const id = jar.get("sid")!;
+  assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+  const at = B64URL.indexOf(id.at(-1)!);
+  for (let i = at & ~3; i < (at & ~3) + 4; i++) {
+    if (i === at) continue;
+    const res = await app.request("/read", {
+      headers: { cookie: `sid=${id.slice(0, -1)}${B64URL[i]}` },
+    });
+    assert.deepEqual([res.status, await res.text()], [200, "-"]);
+  }
 });

@@ -39,9 +39,11 @@ class RecordingKv implements KvDatabase {
       [];
     const writes: [readonly KvKeyPart[], unknown, { expireIn?: number }?][] =
       [];
+    const deletes: (readonly KvKeyPart[])[] = [];
     const op: KvAtomic = {
       check: (...more) => (checks.push(...more), op),
       set: (key, value, options) => (writes.push([key, value, options]), op),
+      delete: (key) => (deletes.push(key), op),
       commit: async () => {
         for (const { key, versionstamp } of checks) {
           const current = this.map.get(JSON.stringify(key))?.versionstamp ??
@@ -52,6 +54,7 @@ class RecordingKv implements KvDatabase {
         for (const [key, value, options] of writes) {
           versionstamp = (await this.set(key, value, options)).versionstamp;
         }
+        for (const key of deletes) await this.delete(key);
         return { ok: true, versionstamp };
       },
     };

@@ -122,3 +122,37 @@ Deno.test("iron's own expiry field is honoured, without clock-skew grace", async
     clock.uninstall();
   }
 });
+
+Deno.test("open() accepts only the canonical base64url spelling of the IV, the data and the MAC", async () => {
+  const abc =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const key = new IronKey("k", PASSWORD);
+  // Data of 1, 2 and 3 AES blocks: 16, 32 and 48 bytes, so every length
+  // class of base64url (2, 4 and no unused bits) shows up.
+  for (
+    const json of [
+      '"x"',
+      JSON.stringify("y".repeat(20)),
+      '"' + "z".repeat(40) + '"',
+    ]
+  ) {
+    const genuine = await key.seal(json);
+    assert.equal(await key.open(genuine), json);
+    const parts = genuine.split("*");
+    let refused = 0;
+    for (const field of [3, 4, 7]) {
+      const text = parts[field];
+      const unused = [0, 0, 4, 2][text.length % 4];
+      const at = abc.indexOf(text.at(-1)!);
+      for (let i = 0; i < 1 << unused; i++) {
+        const c = abc[(at & ~((1 << unused) - 1)) | i];
+        if (c === text.at(-1)) continue;
+        const copy = [...parts];
+        copy[field] = text.slice(0, -1) + c;
+        assert.equal(await key.open(copy.join("*")), undefined, `${field}`);
+        refused++;
+      }
+    }
+    assert.ok(refused >= 3 + 15, `${refused}`);
+  }
+});

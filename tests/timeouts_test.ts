@@ -142,10 +142,10 @@ Deno.test("timeouts are checked when the middleware is created", () => {
     () => basicApp({ absoluteTimeout: 400 * 86400 + 1 }),
     /absoluteTimeout must be a number of seconds/,
   );
-  for (const touchFraction of [0, -0.5, 1.5, NaN]) {
+  for (const touchFraction of [0, -0.5, 0.51, 1, 1.5, NaN]) {
     assert.throws(
-      () => basicApp({ touchFraction }),
-      /touchFraction must be a number above 0 and at most 1/,
+      () => basicApp({ idleTimeout: 100, touchFraction }),
+      /touchFraction must be a number above 0 and at most 0\.5; got /,
     );
   }
 });

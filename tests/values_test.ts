@@ -235,3 +235,169 @@ Deno.test("rule 12: store mode keeps big values on the server; the cookie stays 
   assert.equal(res.status, 200);
   assert.match(res.headers.getSetCookie()[0], /^sid=[A-Za-z0-9_-]{43};/);
 });
+
+// Values JSON would change without a word: each must fail the save.
+const silent: [string, () => unknown, RegExp][] = [
+  [
+    "-0",
+    () => ({ n: [1, -0] }),
+    /"list\.n\[1\]" is -0 \(JSON writes it as 0\)/,
+  ],
+  ["an extra property on an array", () => {
+    const a: number[] & { extra?: number } = [1];
+    a.extra = 2;
+    return a;
+  }, /"list\.extra" is an array property that is not an item/],
+  ["a hole and an extra property on an array", () => {
+    const a: (number | undefined)[] & { extra?: number } = [1, , 3];
+    a.extra = 2;
+    return a;
+  }, /"list\[1\]" is an empty array slot/],
+  [
+    "a non-enumerable property",
+    () => Object.defineProperty({ a: 1 }, "hidden", { value: 2 }),
+    /"list\.hidden" is a non-enumerable property/,
+  ],
+  [
+    "a getter",
+    () => ({
+      a: 1,
+      get b() {
+        return 2;
+      },
+    }),
+    /"list\.b" is an accessor property \(a getter or setter\)/,
+  ],
+  [
+    "a setter on an object without a prototype",
+    () =>
+      Object.defineProperty(Object.create(null), "x", {
+        set() {},
+        enumerable: true,
+      }),
+    /"list\.x" is an accessor property/,
+  ],
+];
+
+for (const [name, make, message] of silent) {
+  eachMode(`rule 11: ${name} fails the save, naming the key`, async (mode) => {
+    const app = basicApp(mode.options()).post("/put", (c) => {
+      c.session.list = make();
+      return c.text("ok");
+    });
+    const res = await app.request("/put", { method: "POST" });
+    const body = await res.text();
+    assert.equal(res.status, 500, body);
+    assert.match(body, /^TypeError: session value /);
+    assert.match(body, message);
+    assert.equal(res.headers.get("set-cookie"), null);
+    assert.equal(mode.size(), 0);
+  });
+}
+
+eachMode(
+  "rule 11: an own toJSON is refused as a function; prototype-less and shared objects are fine",
+  async (mode) => {
+    const app = basicApp(mode.options())
+      .post("/tojson", (c) => {
+        c.session.list = { a: 1, toJSON: () => "x" };
+        return c.text("ok");
+      })
+      .post("/bare", (c) => {
+        const bare = Object.create(null);
+        bare.a = { b: Object.assign(Object.create(null), { c: [1] }) };
+        // The same object twice, side by side, is no cycle.
+        bare.twice = [bare.a, bare.a];
+        c.session.list = bare;
+        return c.text("ok");
+      })
+      .get("/get", (c) => c.json(c.session.list));
+    const res = await app.request("/tojson", { method: "POST" });
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /"list\.toJSON" is a function/);
+    const jar = new Jar(app);
+    assert.deepEqual(await jar.text("/bare", { method: "POST" }), [200, "ok"]);
+    const a = { b: { c: [1] } };
+    assert.deepEqual(await (await jar.fetch("/get")).json(), {
+      a,
+      twice: [a, a],
+    });
+  },
+);
+
+function nest(depth: number, array: boolean): unknown {
+  let v: unknown = array ? [] : {};
+  for (let i = 0; i < depth; i++) v = array ? [v] : { a: v };
+  return v;
+}
+
+eachMode(
+  "rule 11: deeply nested values are checked without overflowing the stack",
+  async (mode) => {
+    for (const depth of [5_000, 100_000]) {
+      for (const array of [false, true]) {
+        const value = nest(depth, array);
+        const app = basicApp(mode.options())
+          .post("/put", (c) => {
+            c.session.list = value;
+            return c.text("ok");
+          })
+          .get("/get", (c) => c.text(JSON.stringify(c.session.list)));
+        const jar = new Jar(app);
+        const [status, body] = await jar.text("/put", { method: "POST" });
+        const what = `${depth} deep, ${array ? "arrays" : "objects"}`;
+        if (mode.store) {
+          assert.deepEqual([status, body], [200, "ok"], what);
+          assert.deepEqual(
+            await jar.text("/get"),
+            [200, JSON.stringify(value)],
+            what,
+          );
+        } else {
+          // Far too big for a cookie: the size check answers, not the stack.
+          assert.equal(status, 500, what);
+          assert.match(body, /^RangeError: session cookie "sid" would be/);
+        }
+      }
+    }
+  },
+);
+
+eachMode(
+  "rule 11: a nest too deep for JSON.stringify fails with a TypeError, never a stack overflow",
+  async (mode) => {
+    // Objects without a prototype send V8 to its recursive serializer.
+    let value = Object.create(null);
+    for (let i = 0; i < 100_000; i++) {
+      value = Object.assign(Object.create(null), { a: value });
+    }
+    const app = basicApp(mode.options()).post("/put", (c) => {
+      c.session.list = value;
+      return c.text("ok");
+    });
+    const res = await app.request("/put", { method: "POST" });
+    assert.equal(res.status, 500);
+    assert.match(
+      await res.text(),
+      /^TypeError: session value "list" is nested 100,001 levels deep, deeper than JSON.stringify can go here/,
+    );
+    assert.equal(res.headers.get("set-cookie"), null);
+    assert.equal(mode.size(), 0);
+  },
+);
+
+Deno.test("rule 11: a cycle deep inside a deep nest is still found and named", async () => {
+  const root: Record<string, unknown> = {};
+  let v = root;
+  for (let i = 0; i < 10_000; i++) v = (v.a = {}) as Record<string, unknown>;
+  v.back = root;
+  const app = basicApp({ store: new Map() }).post("/put", (c) => {
+    c.session.list = root;
+    return c.text("ok");
+  });
+  const res = await app.request("/put", { method: "POST" });
+  assert.equal(res.status, 500);
+  const body = await res.text();
+  assert.match(body, /is a circular reference/);
+  assert.ok(body.includes(`"list${".a".repeat(10_000)}.back"`));
+});

@@ -19,13 +19,23 @@ async function run(
   args: string[],
   options: { cwd?: string; quiet?: boolean } = {},
 ): Promise<{ ok: boolean; out: string }> {
-  const { success, stdout, stderr } = await new Deno.Command(cmd, {
-    args,
-    cwd: options.cwd ?? work,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  let result: Deno.CommandOutput;
+  try {
+    result = await new Deno.Command(cmd, {
+      args,
+      cwd: options.cwd ?? work,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+  } catch (err) {
+    // A missing program throws (NotFound) synchronously from output():
+    // count it as a failed step, not a crash of the whole matrix.
+    const out = `${cmd}: cannot run: ${(err as Error).message}`;
+    console.log(out);
+    return { ok: false, out };
+  }
+  const { success, stdout, stderr } = result;
   const out = decoder.decode(stdout) + decoder.decode(stderr);
   if (!options.quiet) console.log(out.trimEnd());
   return { ok: success, out };

@@ -3,7 +3,7 @@
 // refuses `declare module` inside the module graph it publishes. The full
 // npm: specifier names the same hono a Deno app gets from `npm:hono@^4.x`,
 // whatever its import map calls it.
-import type { Session } from "./mod.ts";
+import type { Session } from "./session.ts";
 
 /**
  * The type of `c.session` for a context whose environment is `E`: the

@@ -4,7 +4,7 @@
 // one. Alternating rounds of fixed duration; medians; the ratio is what
 // counts on a shared 2-core machine. `deno task bench:http`.
 import autocannon from "autocannon";
-import { type ServerProcess, startServer } from "../tests/_server.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_HTTP_ROUNDS") ?? 3);
 const SECONDS = Number(Deno.env.get("BENCH_HTTP_SECONDS") ?? 5);

@@ -3,7 +3,7 @@
 // Prints its port, then serves until killed.
 import { Hono } from "hono";
 import { session } from "../mod.ts";
-import { serveAndPrintPort } from "../tests/_server.ts";
+import { serveAndPrintPort } from "../support/server_process.ts";
 
 const kind = Deno.args[0];
 const app = kind === "cookie"

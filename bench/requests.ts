@@ -7,7 +7,7 @@ import { MemoryStore } from "../stores/memory.ts";
 import { DenoKvStore } from "../stores/deno_kv.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { createClient } from "redis";
-import { redisAvailable, RedisServer } from "../tests/_redis.ts";
+import { redisAvailable, RedisServer } from "../support/redis_server.ts";
 import peerHonoSession from "peer-hono-session";
 import {
   CookieStore,

@@ -22,7 +22,8 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
-import { ReadVersions } from "../_read_versions.ts";
+import { ReadVersions } from "../_lib/read_versions.ts";
+import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
 
 /** A part of a Deno KV key. */
 export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
@@ -212,19 +213,8 @@ export class DenoKvStore implements SessionStore {
   async get(id: string, c?: object): Promise<SessionRecord | undefined> {
     const { value, versionstamp } = await this.#kv.get(this.key(id));
     this.#read.remember(c, id, versionstamp);
-    if (typeof value !== "string") return undefined;
-    let record: SessionRecord;
-    try {
-      record = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-    // Deno KV's expireIn is only a lower bound: check the deadline here.
-    if (
-      record === null || typeof record !== "object" ||
-      !(record.expires > Date.now())
-    ) return undefined;
-    return record;
+    // Deno KV's expireIn is only a lower bound: the deadline is checked here.
+    return typeof value === "string" ? decodeRecord(value) : undefined;
   }
 
   /**
@@ -262,7 +252,7 @@ export class DenoKvStore implements SessionStore {
         `DenoKvStore: the session key is ${kb} bytes, over Deno KV's ${KEY_LIMIT}-byte key limit; use a shorter prefix`,
       );
     }
-    const json = JSON.stringify(record);
+    const json = encodeRecord(record);
     const vb = valueBytes(json);
     if (vb > VALUE_LIMIT) {
       throw new RangeError(

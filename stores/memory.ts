@@ -14,7 +14,7 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
-import { ReadVersions } from "../_read_versions.ts";
+import { ReadVersions } from "../_lib/read_versions.ts";
 
 /** Options for {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {

@@ -19,7 +19,8 @@
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
-import { ReadVersions } from "../_read_versions.ts";
+import { ReadVersions } from "../_lib/read_versions.ts";
+import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
 
 /** An ioredis client (`new Redis(...)`): anything with `call(...)`. */
 export interface IoRedisLike {
@@ -145,20 +146,7 @@ export class RedisStore implements SessionStore {
     const raw = await this.#send(["GET", this.#prefix + id]);
     const text = typeof raw === "string" ? raw : null;
     this.#read.remember(c, id, text);
-    if (text === null) return undefined;
-    let record: SessionRecord;
-    try {
-      record = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (
-      record === null || typeof record !== "object" ||
-      !(record.expires > Date.now())
-    ) {
-      return undefined;
-    }
-    return record;
+    return text === null ? undefined : decodeRecord(text);
   }
 
   /**
@@ -169,7 +157,7 @@ export class RedisStore implements SessionStore {
    */
   async set(id: string, record: SessionRecord, c?: object): Promise<void> {
     const key = this.#prefix + id;
-    const json = JSON.stringify(record);
+    const json = encodeRecord(record);
     const ttl = ttlOf(record);
     const seen = this.#read.get(c, id);
     if (seen === undefined) {
@@ -212,7 +200,7 @@ export class RedisStore implements SessionStore {
       seen = typeof raw === "string" ? raw : null;
     }
     if (seen === null) throw new SessionConflictError();
-    const json = JSON.stringify(record);
+    const json = encodeRecord(record);
     const ok = await this.#send([
       "EVAL",
       REPLACE,

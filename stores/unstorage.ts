@@ -16,6 +16,7 @@
  * @module
  */
 import type { SessionRecord, SessionStore } from "../session_store.ts";
+import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
 
 /**
  * The part of an unstorage `Storage` this store uses. `createStorage()`
@@ -113,26 +114,14 @@ export class UnstorageStore implements SessionStore {
 
   /** Returns the session saved under `id`, unless absent or expired. */
   async get(id: string): Promise<SessionRecord | undefined> {
-    const value = await this.#storage.getItem(this.#key(id));
-    let record: unknown = value;
-    if (typeof value === "string") {
-      try {
-        record = JSON.parse(value);
-      } catch {
-        return undefined;
-      }
-    }
-    const r = record as SessionRecord | null;
-    if (r === null || typeof r !== "object" || !(r.expires > Date.now())) {
-      return undefined;
-    }
-    return r;
+    // unstorage may hand back the JSON already parsed.
+    return decodeRecord(await this.#storage.getItem(this.#key(id)));
   }
 
   /** Saves `record` under `id`, with a `ttl` to its deadline. */
   async set(id: string, record: SessionRecord): Promise<void> {
     const ttl = Math.max(1, Math.ceil((record.expires - Date.now()) / 1000));
-    await this.#storage.setItem(this.#key(id), JSON.stringify(record), { ttl });
+    await this.#storage.setItem(this.#key(id), encodeRecord(record), { ttl });
   }
 
   /** Removes the session saved under `id`. */

@@ -8,7 +8,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from "../mod.ts";
-import { storeKey } from "../_random.ts";
+import { storeKey } from "../_store_mode/ids.ts";
 
 export { storeKey };
 

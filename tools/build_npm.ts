@@ -33,14 +33,24 @@ await Deno.remove(stage, { recursive: true }).catch(() => {});
 await Deno.remove(out, { recursive: true }).catch(() => {});
 await Deno.mkdir(`${stage}/src/stores`, { recursive: true });
 
-// The published sources: what deno.json's exports reach.
-const sources: string[] = [];
-for (const entry of Deno.readDirSync(root)) {
-  if (entry.isFile && /\.ts$/.test(entry.name)) sources.push(entry.name);
-}
-for (const entry of Deno.readDirSync(`${root}stores`)) {
-  if (entry.isFile && entry.name.endsWith(".ts")) {
-    sources.push(`stores/${entry.name}`);
+// The published sources: the local modules deno.json's exports reach, as
+// `deno info` walks them (a stray file elsewhere is never built).
+const sources = new Set<string>();
+for (const target of Object.values(config.exports as Record<string, string>)) {
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", target],
+    cwd: root,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  if (!success) throw new Error(`deno info ${target} failed`);
+  const graph = JSON.parse(new TextDecoder().decode(stdout)) as {
+    modules: { specifier: string }[];
+  };
+  for (const { specifier } of graph.modules) {
+    if (specifier.startsWith(`file://${root}`)) {
+      sources.add(specifier.slice(`file://${root}`.length));
+    }
   }
 }
 for (const file of sources) {
@@ -49,11 +59,15 @@ for (const file of sources) {
   // know it as "hono".
   if (file === "_hono_context.d.ts") {
     text = text.replaceAll('"npm:hono@^4"', '"hono"').replaceAll(
-      '"./mod.ts"',
-      '"./mod.js"',
+      '"./session.ts"',
+      '"./session.js"',
     );
   }
-  await Deno.writeTextFile(`${stage}/src/${file}`, text);
+  const target = `${stage}/src/${file}`;
+  await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), {
+    recursive: true,
+  });
+  await Deno.writeTextFile(target, text);
 }
 
 await Deno.writeTextFile(

@@ -197,7 +197,7 @@ const toBuild: Plugin = {
       const path = new URL(args.path, `file://${args.resolveDir}/`).pathname;
       const relative = path.startsWith(root) ? path.slice(root.length) : "";
       const isLibrary = relative !== "" && !relative.startsWith("tests/") &&
-        !relative.startsWith("tools/");
+        !relative.startsWith("tools/") && !relative.startsWith("support/");
       return isLibrary
         ? { path: `${root}dist/npm/${relative.replace(/\.ts$/, ".js")}` }
         : undefined;

@@ -2,7 +2,7 @@
 // openKv(): bundled by tools/test_runtimes.ts onto the npm build.
 import { openKv } from "@deno/kv";
 import { DenoKvStore, type KvDatabase } from "../../stores/deno_kv.ts";
-import { storeConformance } from "../store_conformance.ts";
+import { storeConformance } from "../stores/_conformance.ts";
 
 storeConformance("DenoKvStore on @deno/kv (Node)", async () => {
   const kv = await openKv(":memory:");

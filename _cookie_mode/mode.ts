@@ -1,0 +1,124 @@
+// Cookie mode: the whole session travels in the cookie, sealed. This mode
+// owns the keys (bound to this middleware's cookie), the seal format, and
+// the cache of cookie values already verified.
+import type { Context } from "hono";
+import type { SessionEvent } from "../session_event.ts";
+import type { ResolvedOptions } from "../_core/options.ts";
+import type { Loaded, Mode } from "../_core/mode.ts";
+import type { Outgoing } from "../_core/state.ts";
+import type { SessionMeta } from "../_core/lifetime.ts";
+import { Lru } from "../_lib/lru.ts";
+import { Keyring } from "./keyring.ts";
+import { openSeal, sealRecord } from "./seal.ts";
+
+/**
+ * Verified cookie values per cache generation: one middleware remembers up
+ * to twice as many (see _lib/lru.ts), within the byte budget below.
+ */
+export const VERIFIED_CACHE_LIMIT = 10_000;
+/**
+ * About how many bytes of memory the verified-cookie cache of one
+ * middleware may hold: a flood of distinct large cookies costs no more.
+ */
+export const VERIFIED_CACHE_BYTES = 4 * 2 ** 20;
+
+/** A cookie value seen verified, and what it holds. */
+interface Verified {
+  meta: SessionMeta;
+  /** The values as JSON. */
+  json: string;
+  /** `json` parsed, once, read by requests but never written. */
+  parsed?: Record<string, unknown>;
+  /** Which secret opened it: 0 for the newest. */
+  keyIndex: number;
+}
+
+// What a verified cookie costs to keep, roughly: the cookie's text, and
+// the values about three times over (their JSON, the shared parse, and
+// the opened record until it is collected).
+function verifiedBytes(cookie: string, seen: Verified): number {
+  return cookie.length + 3 * seen.json.length + 256;
+}
+
+/** The session sealed into the cookie; the handle is the cookie's value. */
+export class CookieMode implements Mode<string> {
+  readonly #options: ResolvedOptions;
+  readonly #keys: Keyring;
+  /**
+   * Iron seals already verified, by exact value. Only genuine seals enter
+   * (forged ones cannot fill it), and a custom encoder's values never do:
+   * its `decode` may revoke a value, so it decides on every request.
+   */
+  readonly #verified: Lru<string, Verified> = new Lru(
+    VERIFIED_CACHE_LIMIT,
+    VERIFIED_CACHE_BYTES,
+    verifiedBytes,
+  );
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#keys = new Keyring(
+      options.secrets,
+      `cookie:${options.cookies.wireName}`,
+    );
+  }
+
+  #report(event: SessionEvent, c: Context): void {
+    this.#options.onEvent?.(event, c);
+  }
+
+  async load(value: string, c: Context): Promise<Loaded<string> | undefined> {
+    const custom = this.#options.encoder !== undefined;
+    let seen = custom ? undefined : this.#verified.get(value);
+    if (seen === undefined) {
+      const opened = await openSeal(value, this.#keys, this.#options.encoder);
+      if ("refused" in opened) {
+        this.#report({ type: "invalid-cookie", reason: opened.refused }, c);
+        return undefined;
+      }
+      const { data, ...meta } = opened.record;
+      let json: string;
+      try {
+        json = JSON.stringify(data);
+      } catch {
+        this.#report({ type: "invalid-cookie", reason: "bad-record" }, c);
+        return undefined;
+      }
+      seen = { meta, json, keyIndex: opened.keyIndex };
+      if (!custom) this.#verified.set(value, seen);
+    }
+    if (seen.keyIndex > 0) {
+      this.#report({ type: "rotated-secret", keyIndex: seen.keyIndex }, c);
+    }
+    seen.parsed ??= JSON.parse(seen.json);
+    return {
+      meta: seen.meta,
+      json: seen.json,
+      parsed: seen.parsed,
+      handle: value,
+    };
+  }
+
+  async save(out: Outgoing): Promise<string> {
+    const sealed = await sealRecord(
+      out.meta,
+      out.json,
+      this.#keys,
+      this.#options.encoder,
+    );
+    // The browser sends this value next: it is known to be genuine.
+    if (!this.#options.encoder) {
+      this.#verified.set(sealed, {
+        meta: out.meta,
+        json: out.json,
+        keyIndex: 0,
+      });
+    }
+    return sealed;
+  }
+
+  end(loaded: Loaded<string>): Promise<void> {
+    this.#verified.delete(loaded.handle);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,29 @@
+// The one seam between the request's life and where sessions are kept.
+// Cookie mode (_cookie_mode/) seals the session into the cookie; store
+// mode (_store_mode/) keeps it in a store under a random id. The
+// middleware picks one when session() is called; a request then loads
+// through it before the handler and saves or ends through it after.
+import type { Context } from "hono";
+import type { Outgoing, Snapshot } from "./state.ts";
+
+/** A session as a mode loaded it, with what the mode needs to save it again. */
+export interface Loaded<H> extends Snapshot {
+  handle: H;
+}
+
+/** Where sessions are kept; `H` is what a mode remembers of a loaded one. */
+export interface Mode<H> {
+  /**
+   * Opens the session a cookie value names, or returns undefined (after
+   * reporting why) when it names none. Deadlines are not checked here.
+   */
+  load(value: string, c: Context): Promise<Loaded<H> | undefined>;
+  /**
+   * Saves a session and returns the session cookie's new value. `from` is
+   * the session this request loaded and carries on (absent for a new one):
+   * the save is checked against it where the mode can.
+   */
+  save(out: Outgoing, from: Loaded<H> | undefined, c: Context): Promise<string>;
+  /** Forgets a session this request loaded: signed out, or expired. */
+  end(loaded: Loaded<H>, c: Context): Promise<void>;
+}

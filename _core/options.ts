@@ -1,0 +1,564 @@
+// Checks the options given to session() and fills in the defaults, so that
+// every mistake surfaces when the middleware is created.
+import { generateCookie } from "hono/cookie";
+import type { Context } from "hono";
+import type { Encoder } from "../encoder.ts";
+import type { SessionCookieOptions } from "../session_cookie_options.ts";
+import type { SessionOptions } from "../session_options.ts";
+import type { SessionStore } from "../session_store.ts";
+import type { SessionEvent } from "../session_event.ts";
+import {
+  type CookieAttributes,
+  type CookiePair,
+  cookiePair,
+  prefixed,
+} from "../_http/cookies.ts";
+
+/** The longest lifetime a browser honours for a cookie: 400 days. */
+export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
+/** The fewest characters a secret may have. */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * The options after checking, with every default filled in: plain values,
+ * frozen. What the middleware remembers between requests (keys, caches)
+ * belongs to the mode that uses it, not here.
+ */
+export interface ResolvedOptions {
+  /** Store mode's store, or undefined for cookie mode. */
+  readonly store: SessionStore | undefined;
+  /** Cookie mode: a custom encoder, or undefined for iron seals. */
+  readonly encoder: Encoder | undefined;
+  /** Cookie mode: the secrets, newest first; undefined for a random one. */
+  readonly secrets: readonly string[] | undefined;
+  /** Seconds. */
+  readonly maxAge: number;
+  /** Milliseconds, or Infinity when off. */
+  readonly idleMs: number;
+  /** Milliseconds between idle write-backs of an unchanged session. */
+  readonly touchMs: number;
+  /** Milliseconds, or Infinity when off. */
+  readonly absoluteMs: number;
+  readonly onEvent: ((event: SessionEvent, c: Context) => void) | undefined;
+  /** The session cookie and the exists cookie. */
+  readonly cookies: CookiePair;
+}
+
+const COOKIE_DEFAULTS: SessionCookieOptions = {
+  httpOnly: true,
+  secure: true,
+  path: "/",
+  sameSite: "Lax",
+};
+
+// RFC 6265 cookie-name characters (an HTTP token).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// Every key session() takes. Typed as a Record so that a key added to
+// SessionOptions (or SessionCookieOptions) fails type checking here until it
+// is listed; an unlisted key is refused at run time.
+const OPTION_KEYS: Record<keyof SessionOptions, true> = {
+  secret: true,
+  encoder: true,
+  store: true,
+  maxAge: true,
+  idleTimeout: true,
+  touchFraction: true,
+  absoluteTimeout: true,
+  onEvent: true,
+  cookieName: true,
+  existsCookieName: true,
+  cookieOptions: true,
+  existsCookieOptions: true,
+};
+const COOKIE_KEYS: Record<keyof SessionCookieOptions, true> = {
+  domain: true,
+  path: true,
+  secure: true,
+  httpOnly: true,
+  sameSite: true,
+  partitioned: true,
+  priority: true,
+  prefix: true,
+};
+// What other session libraries call some of our options.
+const ALIASES = new Map([
+  ["password", "secret"],
+  ["name", "cookieName"],
+  ["ttl", "maxAge"],
+]);
+
+const SAME_SITE = new Map([
+  ["strict", "Strict"],
+  ["lax", "Lax"],
+  ["none", "None"],
+]);
+const PRIORITY = new Map([
+  ["low", "Low"],
+  ["medium", "Medium"],
+  ["high", "High"],
+]);
+
+// One of a fixed set of words, in any letter case, written canonically.
+function choice(
+  value: unknown,
+  words: Map<string, string>,
+  what: string,
+): string {
+  const canonical = typeof value === "string"
+    ? words.get(value.toLowerCase())
+    : undefined;
+  if (canonical === undefined) {
+    const names = [...words.values()].map((w) => `"${w}"`);
+    throw new TypeError(
+      `session(): ${what} must be ${names.slice(0, -1).join(", ")} or ${
+        names.at(-1)
+      } (any letter case); got ${show(value)}`,
+    );
+  }
+  return canonical;
+}
+
+/** A value as an error message shows it: strings quoted, others as is. */
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+// Edit distance (optimal string alignment: a swap of neighbours counts 1).
+function distance(a: string, b: string): number {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i || j),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+// The candidate closest to `key` ([name compared, name suggested]), if it
+// differs only in letter case or by a typo or two.
+function closest(
+  key: string,
+  candidates: [string, string][],
+): string | undefined {
+  const lower = key.toLowerCase();
+  const limit = lower.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const [name, suggested] of candidates) {
+    const d = distance(lower, name.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [suggested, d];
+  }
+  return best;
+}
+
+function unknownOption(
+  what: string,
+  suggestion: string | undefined,
+  known: string,
+): TypeError {
+  return new TypeError(
+    `session(): unknown option "${what}"; ${
+      suggestion ? `did you mean "${suggestion}"?` : known
+    }`,
+  );
+}
+
+// Refuses keys session() does not know: a misspelled option would
+// otherwise fall back to its default without a word.
+function checkKeys(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(OPTION_KEYS, key)) continue;
+    const suggestion = ALIASES.get(key) ?? closest(key, [
+      ...Object.keys(OPTION_KEYS).map((k): [string, string] => [k, k]),
+      ...Object.keys(COOKIE_KEYS).map((k): [string, string] => [
+        k,
+        `cookieOptions.${k}`,
+      ]),
+    ]);
+    throw unknownOption(
+      key,
+      suggestion,
+      `the options are ${Object.keys(OPTION_KEYS).join(", ")}`,
+    );
+  }
+}
+
+/** Throws a RangeError unless `maxAge` is a usable session lifetime in seconds. */
+export function checkMaxAge(maxAge: unknown, what: string): number {
+  if (
+    typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0 ||
+    maxAge > MAX_AGE_LIMIT
+  ) {
+    throw new RangeError(
+      `${what} must be a number of seconds above 0 and at most ${MAX_AGE_LIMIT} (400 days); got ${
+        typeof maxAge === "string"
+          ? `${JSON.stringify(maxAge)} (a string)`
+          : String(maxAge)
+      }`,
+    );
+  }
+  return maxAge;
+}
+
+function checkName(name: unknown, option: string): string {
+  if (typeof name !== "string" || !TOKEN.test(name)) {
+    throw new TypeError(
+      `session(): ${option} must be a non-empty cookie name made of letters, digits and !#$%&'*+-.^_\`|~; got ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+  return name;
+}
+
+// One cookie attribute, checked; letter case made canonical where the
+// attribute has a fixed set of values.
+function checkAttribute(key: string, value: unknown, what: string): unknown {
+  switch (key) {
+    case "secure":
+    case "httpOnly":
+    case "partitioned":
+      if (typeof value !== "boolean") {
+        throw new TypeError(
+          `session(): ${what} must be true or false; got ${show(value)}`,
+        );
+      }
+      return value;
+    case "sameSite":
+      return choice(value, SAME_SITE, what);
+    case "priority":
+      return choice(value, PRIORITY, what);
+    case "path":
+      // A browser ignores a Path that does not start with "/", and scopes
+      // the cookie to the directory of the request that set it instead.
+      if (typeof value !== "string" || !value.startsWith("/")) {
+        throw new TypeError(
+          `session(): ${what} must start with "/"; got ${show(value)}`,
+        );
+      }
+      return value;
+    case "domain":
+      if (typeof value !== "string") {
+        throw new TypeError(
+          `session(): ${what} must be a string; got ${show(value)}`,
+        );
+      }
+      return value;
+    default: // prefix
+      if (value !== "host" && value !== "secure") {
+        throw new TypeError(
+          `session(): ${what} must be "host" or "secure"; got ${
+            JSON.stringify(value)
+          }`,
+        );
+      }
+      return value;
+  }
+}
+
+// Returns a checked copy of cookie attributes. An attribute set to
+// undefined counts as left out, so it cannot unset a default (Secure,
+// HttpOnly, Path, SameSite).
+function checkCookieOptions(
+  value: unknown,
+  option: string,
+): SessionCookieOptions {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`session(): ${option} must be an object`);
+  }
+  for (const key of ["maxAge", "expires"]) {
+    if (key in value) {
+      throw new TypeError(
+        `session(): ${option}.${key} is not supported: the cookie's lifetime follows the session; set the maxAge option instead`,
+      );
+    }
+  }
+  const checked: Record<string, unknown> = {};
+  for (const [key, attribute] of Object.entries(value)) {
+    if (!Object.hasOwn(COOKIE_KEYS, key)) {
+      throw unknownOption(
+        `${option}.${key}`,
+        closest(
+          key,
+          Object.keys(COOKIE_KEYS).map((k) => [k, `${option}.${k}`]),
+        ),
+        `${option} takes ${Object.keys(COOKIE_KEYS).join(", ")}`,
+      );
+    }
+    if (attribute !== undefined) {
+      checked[key] = checkAttribute(key, attribute, `${option}.${key}`);
+    }
+  }
+  return checked as SessionCookieOptions;
+}
+
+// A cookie name typed with a prefix must spell it as browsers expect, and
+// must not get a second one from the prefix option.
+function checkNamePrefix(
+  name: string,
+  nameOption: string,
+  attributes: CookieAttributes,
+  option: string,
+): void {
+  const typed = /^__(host|secure)-/i.exec(name)?.[0];
+  if (typed === undefined) return;
+  const canonical = typed.length === 7 ? "__Host-" : "__Secure-";
+  if (attributes.prefix !== undefined) {
+    throw new TypeError(
+      `session(): ${nameOption} "${name}" already starts with "${typed}" and ${option}.prefix adds another ("${
+        prefixed(name, attributes)
+      }"); remove one of them`,
+    );
+  }
+  if (typed !== canonical) {
+    throw new TypeError(
+      `session(): ${nameOption} "${name}" starts with "${typed}": write the prefix as "${canonical}" (browsers that match it case-sensitively give the cookie none of its protection), or drop it from the name and set ${option}.prefix: "${
+        canonical === "__Host-" ? "host" : "secure"
+      }"`,
+    );
+  }
+}
+
+// The __Host- and __Secure- rules, checked here: Hono's cookie helper
+// silently forces secure and path for a prefix instead of refusing a
+// conflicting option. Then one trial run of Hono's serializer, so anything
+// else it refuses (Partitioned without Secure, ...) fails at creation.
+function checkCookie(
+  name: string,
+  nameOption: string,
+  attributes: CookieAttributes,
+  option: string,
+): void {
+  checkNamePrefix(name, nameOption, attributes, option);
+  const full = prefixed(name, attributes);
+  if (/^__host-/i.test(full)) {
+    if (attributes.secure === false || attributes.path !== "/") {
+      throw new TypeError(
+        `session(): the cookie "${full}" uses the __Host- prefix, which needs secure: true and path: "/" in ${option}`,
+      );
+    }
+    if (attributes.domain) {
+      throw new TypeError(
+        `session(): the cookie "${full}" uses the __Host- prefix, which forbids a domain; remove domain from ${option} or drop the prefix`,
+      );
+    }
+  }
+  if (/^__secure-/i.test(full) && attributes.secure === false) {
+    throw new TypeError(
+      `session(): the cookie "${full}" uses the __Secure- prefix, which needs secure: true in ${option}`,
+    );
+  }
+  // Browsers drop a SameSite=None cookie that is not Secure.
+  if (attributes.sameSite === "None" && attributes.secure === false) {
+    const source = option === "existsCookieOptions"
+      ? "existsCookieOptions (laid over cookieOptions)"
+      : option;
+    throw new TypeError(
+      `session(): ${source} sets sameSite: "None" with secure: false, and browsers drop such cookies; remove secure: false, or choose sameSite "Lax" or "Strict"`,
+    );
+  }
+  try {
+    generateCookie(name, "1", { ...attributes, maxAge: 1 });
+  } catch (error) {
+    throw new TypeError(
+      `session(): ${option} cannot be used for the cookie "${full}": ${
+        (error as Error).message
+      }`,
+    );
+  }
+}
+
+function checkStore(store: unknown): SessionStore | undefined {
+  if (store === undefined) return undefined;
+  // null would silently mean cookie mode.
+  if (store === null) {
+    throw new TypeError(
+      "session(): store is null; pass a store, or leave the option out for cookie mode",
+    );
+  }
+  const s = store as Record<string, unknown>;
+  for (const method of ["get", "set", "delete"]) {
+    if (typeof s[method] !== "function") {
+      throw new TypeError(
+        `session(): the store must have get, set and delete methods (a Map works); ${method} is missing`,
+      );
+    }
+  }
+  return store as SessionStore;
+}
+
+function checkEncoder(encoder: unknown): Encoder | undefined {
+  if (encoder === undefined || encoder === null) return undefined;
+  const e = encoder as Record<string, unknown>;
+  if (typeof e.encode !== "function" || typeof e.decode !== "function") {
+    throw new TypeError(
+      "session(): encoder must have encode(record, secret) and decode(value, secret) methods",
+    );
+  }
+  return encoder as Encoder;
+}
+
+const UNSET =
+  "the environment variable you read it from is probably not set; set it (openssl rand -base64 32)";
+
+// Secret left out: undefined, and the key ring draws a random one on first
+// use, inside a request (Cloudflare Workers forbid random values at
+// start-up, where apps usually create their middleware). A secret given
+// but empty is refused: it is usually an unset environment variable, and a
+// random secret per process would end sessions at every restart.
+function checkSecrets(options: SessionOptions): string[] | undefined {
+  const secret: unknown = options.secret;
+  if (secret === undefined && !Object.hasOwn(options, "secret")) {
+    return undefined;
+  }
+  if (secret === undefined || secret === null) {
+    throw new TypeError(
+      `session(): secret is ${secret}: ${UNSET}, or leave the secret option out for a random per-process secret`,
+    );
+  }
+  const list = Array.isArray(secret) ? secret : [secret];
+  if (list.length === 0) {
+    throw new TypeError(
+      "session(): secret is an empty list; give at least one secret, newest first",
+    );
+  }
+  list.forEach((entry, i) => {
+    const what = Array.isArray(secret) ? `secret[${i}]` : "secret";
+    if (typeof entry === "string" && entry.trim() === "") {
+      throw new RangeError(
+        `session(): ${what} is empty: ${UNSET}, or ${
+          Array.isArray(secret)
+            ? "drop it from the list"
+            : "leave the secret option out for a random per-process secret"
+        }`,
+      );
+    }
+    if (typeof entry !== "string") {
+      throw new TypeError(
+        `session(): ${what} must be a string of at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+    if (entry.length < MIN_SECRET_LENGTH) {
+      throw new RangeError(
+        `session(): ${what} must have at least ${MIN_SECRET_LENGTH} characters; this one has ${entry.length}. Generate one with: openssl rand -base64 32`,
+      );
+    }
+  });
+  if (new Set(list).size !== list.length) {
+    throw new TypeError("session(): secret lists the same secret twice");
+  }
+  return list;
+}
+
+function checkOptionalSeconds(value: unknown, what: string): number {
+  return value === undefined ? Infinity : checkMaxAge(value, what) * 1000;
+}
+
+/** Checks `options` and returns them with every default in place. */
+export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("session(): options must be an object");
+  }
+  checkKeys(options);
+  const store = checkStore(options.store);
+  const encoder = checkEncoder(options.encoder);
+  if (store) {
+    for (const key of ["secret", "encoder"] as const) {
+      if (options[key] !== undefined) {
+        throw new TypeError(
+          `session(): ${key} does nothing with a store: remove it, or remove the store to keep sessions in the cookie (with a store, sessions stay on the server and the cookie holds only a random id)`,
+        );
+      }
+    }
+  }
+  const secrets = store ? undefined : checkSecrets(options);
+  const maxAge = checkMaxAge(
+    options.maxAge ?? 24 * 60 * 60,
+    "session(): maxAge",
+  );
+  const idleMs = checkOptionalSeconds(
+    options.idleTimeout,
+    "session(): idleTimeout",
+  );
+  const absoluteMs = checkOptionalSeconds(
+    options.absoluteTimeout,
+    "session(): absoluteTimeout",
+  );
+  // An unchanged session is written back once touchFraction of the idle
+  // window has passed since the last write. Above one half, requests just
+  // over half the window apart never trigger that write in time.
+  const touchFraction = options.touchFraction ?? 0.1;
+  if (
+    typeof touchFraction !== "number" || !(touchFraction > 0) ||
+    touchFraction > 0.5
+  ) {
+    throw new RangeError(
+      `session(): touchFraction must be a number above 0 and at most 0.5; got ${
+        show(touchFraction)
+      }. Above 0.5, a user whose requests come just over half of idleTimeout apart is signed out despite the activity (at 1, reading never moves the deadline)`,
+    );
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") {
+    throw new TypeError("session(): onEvent must be a function");
+  }
+  const cookieName = checkName(options.cookieName ?? "sid", "cookieName");
+  const existsCookieName = checkName(
+    options.existsCookieName ?? "sx",
+    "existsCookieName",
+  );
+  const cookieOptions: CookieAttributes = {
+    ...COOKIE_DEFAULTS,
+    ...checkCookieOptions(options.cookieOptions, "cookieOptions"),
+  };
+  // httpOnly last: the exists cookie is for scripts to read, whatever
+  // existsCookieOptions says.
+  const existsCookieOptions: CookieAttributes = {
+    ...cookieOptions,
+    ...checkCookieOptions(options.existsCookieOptions, "existsCookieOptions"),
+    httpOnly: false,
+  };
+  checkCookie(cookieName, "cookieName", cookieOptions, "cookieOptions");
+  checkCookie(
+    existsCookieName,
+    "existsCookieName",
+    existsCookieOptions,
+    "existsCookieOptions",
+  );
+  if (
+    prefixed(cookieName, cookieOptions) ===
+      prefixed(existsCookieName, existsCookieOptions)
+  ) {
+    throw new TypeError(
+      `session(): cookieName and existsCookieName must differ; both are "${cookieName}"`,
+    );
+  }
+  return Object.freeze({
+    store,
+    encoder,
+    secrets: secrets && Object.freeze(secrets),
+    maxAge,
+    idleMs,
+    touchMs: idleMs * touchFraction,
+    absoluteMs,
+    onEvent: options.onEvent,
+    cookies: cookiePair(
+      cookieName,
+      cookieOptions,
+      existsCookieName,
+      existsCookieOptions,
+    ),
+  });
+}

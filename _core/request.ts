@@ -1,0 +1,206 @@
+// The session's life within one request, the same in both modes: read the
+// cookie and load through the mode before the handler; after it, save
+// through the mode and write the cookies, or end the session and clear
+// them. Also what makes `c.session` work, and how two session()
+// middlewares on one request keep apart.
+import type { Context } from "hono";
+import type { Session } from "../session.ts";
+import type { ResolvedOptions } from "./options.ts";
+import type { Loaded, Mode } from "./mode.ts";
+import { clearCookies, readCookie, writeCookies } from "../_http/cookies.ts";
+import { expiredReason } from "./lifetime.ts";
+import { SessionState, stateOf } from "./state.ts";
+
+// Where a request's session lives among the context's variables. Shared by
+// every copy of this module, since they share one Context prototype.
+const REQUEST = Symbol.for("@x/hono-session/request");
+
+/** The request session that `c.session` reads, if a middleware set one. */
+export function currentRequest(c: Context): RequestSession | undefined {
+  return c.get(REQUEST as never) as RequestSession | undefined;
+}
+
+/** Makes `c.session` (get and set) work on every context. */
+export function installAccessor(c: Context): void {
+  const proto = Object.getPrototypeOf(c);
+  if (Object.hasOwn(proto, "session")) return;
+  Object.defineProperty(proto, "session", {
+    configurable: true,
+    get(this: Context): Session {
+      return requestOf(this).current();
+    },
+    set(this: Context, value: unknown): void {
+      requestOf(this).assign(value);
+    },
+  });
+}
+
+function requestOf(c: Context): RequestSession {
+  const request = currentRequest(c);
+  if (!request) {
+    throw new TypeError(
+      "c.session is only available to handlers that run after the session() middleware",
+    );
+  }
+  return request;
+}
+
+/** One session during one request, loaded and saved through `mode`. */
+export class RequestSession<H = unknown> {
+  readonly #options: ResolvedOptions;
+  readonly #mode: Mode<H>;
+  readonly #c: Context;
+  /** The session of an enclosing session() middleware, if any. */
+  readonly #outer: RequestSession | undefined;
+  #state!: SessionState;
+  /** The session the request came with, if any was valid and alive. */
+  #loaded: Loaded<H> | undefined;
+  /** The request carried a session cookie, valid or not. */
+  #sentCookie = false;
+  /** The session the request came with was ended (`c.session = null`). */
+  #ended = false;
+
+  /**
+   * @param outer The session of an enclosing session() middleware on the
+   *   same request, if any: their cookie names must differ from ours.
+   * @throws {TypeError} When an enclosing session() middleware uses one of
+   *   our cookie names.
+   */
+  constructor(
+    options: ResolvedOptions,
+    mode: Mode<H>,
+    c: Context,
+    outer?: RequestSession,
+  ) {
+    this.#options = options;
+    this.#mode = mode;
+    this.#c = c;
+    const mine = options.cookies;
+    for (let o = outer; o; o = o.#outer) {
+      const theirs = o.#options.cookies;
+      const taken = [theirs.wireName, theirs.existsWireName];
+      for (const name of [mine.wireName, mine.existsWireName]) {
+        if (!taken.includes(name)) continue;
+        throw new TypeError(
+          `two session() middlewares run on this request and both use the cookie "${name}" (outer: cookieName "${theirs.wireName}", existsCookieName "${theirs.existsWireName}"; inner: cookieName "${mine.wireName}", existsCookieName "${mine.existsWireName}"); give each its own cookieName and existsCookieName`,
+        );
+      }
+    }
+    this.#outer = outer;
+  }
+
+  /**
+   * Whether this session comes from the middleware with `options`, here or
+   * in an enclosing one.
+   */
+  uses(options: ResolvedOptions): boolean {
+    return this.#options === options || (this.#outer?.uses(options) ?? false);
+  }
+
+  /** Before the handler: finds the session the request came with. */
+  async load(): Promise<void> {
+    const c = this.#c;
+    const options = this.#options;
+    // The refusal callback only when someone listens: no closure per
+    // request otherwise.
+    const onEvent = options.onEvent;
+    const value = readCookie(
+      c,
+      options.cookies.wireName,
+      onEvent && ((reason) => onEvent({ type: "invalid-cookie", reason }, c)),
+    );
+    if (value !== undefined) {
+      this.#sentCookie = true;
+      const loaded = await this.#mode.load(value, c);
+      // The deadlines are checked on every request, in both modes.
+      const expired = loaded && expiredReason(loaded.meta, options, Date.now());
+      if (loaded && expired) {
+        onEvent?.({ type: "expired", reason: expired }, c);
+        await this.#mode.end(loaded, c);
+      } else {
+        this.#loaded = loaded;
+      }
+    }
+    this.#state = new SessionState(options, this.#loaded);
+    c.set(REQUEST as never, this as never);
+    c.set("session", this.#state.proxy as never);
+  }
+
+  /** What `c.session` reads: the session proxy, after any replacement. */
+  current(): Session {
+    const value = this.#c.get("session");
+    if (value === this.#state.proxy) return value as Session;
+    return this.#adopt(value).proxy;
+  }
+
+  /** What `c.session = value` does. */
+  assign(value: unknown): void {
+    if (value === null || value === undefined) {
+      this.#c.set("session", null);
+      return;
+    }
+    const state = this.#adopt(this.#c.get("session"));
+    if (stateOf(value) !== state) state.replace(value);
+  }
+
+  // Brings the session variable back to a proxy of ours, whatever the app
+  // put in it: null starts a new, empty session; an object replaces the
+  // values.
+  #adopt(value: unknown): SessionState {
+    if (value === null || value === undefined) {
+      this.#ended = true;
+      this.#state = new SessionState(this.#options);
+    } else if (stateOf(value) !== this.#state) {
+      this.#state.replace(value);
+    }
+    this.#c.set("session", this.#state.proxy as never);
+    return this.#state;
+  }
+
+  /** After the handler: saves the session if it changed, or ends it. */
+  async save(): Promise<void> {
+    const value = this.#c.get("session");
+    if (value === null || value === undefined) {
+      this.#ended = true;
+      return await this.#end();
+    }
+    const out = this.#adopt(value).finish();
+    if (out === undefined) {
+      if (this.#ended) await this.#end();
+      return;
+    }
+    // Ended, then written to: the old session goes, a new one starts.
+    let from = this.#loaded;
+    if (this.#ended && from !== undefined) {
+      await this.#mode.end(from, this.#c);
+      from = undefined;
+    }
+    const cookie = await this.#mode.save(out, from, this.#c);
+    writeCookies(
+      this.#c,
+      this.#options.cookies,
+      cookie,
+      this.#state.secondsLeft(),
+    );
+  }
+
+  // The session is over: forget it on the server and in the browser.
+  async #end(): Promise<void> {
+    if (this.#loaded !== undefined) {
+      await this.#mode.end(this.#loaded, this.#c);
+    }
+    const cookies = this.#options.cookies;
+    if (
+      this.#sentCookie ||
+      readCookie(this.#c, cookies.existsWireName) !== undefined
+    ) {
+      clearCookies(this.#c, cookies);
+    }
+  }
+
+  /** Makes this session `c.session` again, once a nested middleware is done. */
+  restore(session: unknown): void {
+    this.#c.set(REQUEST as never, this as never);
+    this.#c.set("session", session as never);
+  }
+}

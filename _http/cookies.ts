@@ -1,0 +1,173 @@
+// Reading the session cookie from a request and writing both cookies back.
+import type { Context } from "hono";
+import { generateCookie } from "hono/cookie";
+import { parse } from "hono/utils/cookie";
+import type { SessionCookieOptions } from "../session_cookie_options.ts";
+
+/** Cookie attributes as handed to Hono, Max-Age left to the middleware. */
+export type CookieAttributes = SessionCookieOptions & { maxAge?: number };
+
+/** Browsers keep at most 4096 bytes of name and value per cookie. */
+export const COOKIE_LIMIT = 4096;
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+// Counts the cookie pairs in `header` whose name is exactly `name`.
+function countPairs(header: string, name: string): number {
+  let count = 0;
+  for (
+    let i = header.indexOf(name);
+    i !== -1;
+    i = header.indexOf(name, i + 1)
+  ) {
+    let before = i - 1;
+    while (before >= 0 && isBlank(header.charCodeAt(before))) before--;
+    if (before >= 0 && header[before] !== ";") continue;
+    let after = i + name.length;
+    while (after < header.length && isBlank(header.charCodeAt(after))) after++;
+    if (header[after] === "=") count++;
+  }
+  return count;
+}
+
+/**
+ * The value of the cookie `name`, or undefined when it is absent, sent more
+ * than once (another site or path may have planted a second one), or too
+ * long to be a cookie this middleware wrote.
+ */
+export function readCookie(
+  c: Context,
+  name: string,
+  refuse?: (reason: "oversized" | "duplicate" | "malformed") => void,
+): string | undefined {
+  const header = c.req.raw.headers.get("cookie");
+  if (!header || !header.includes(name)) return undefined;
+  const value = parse(header, name)[name];
+  if (value === undefined || value.length === 0) {
+    // Present but unreadable (empty, or not a valid cookie value).
+    if (countPairs(header, name) > 0) refuse?.("malformed");
+    return undefined;
+  }
+  if (name.length + value.length > COOKIE_LIMIT) {
+    refuse?.("oversized");
+    return undefined;
+  }
+  if (countPairs(header, name) !== 1) {
+    refuse?.("duplicate");
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * A cookie's Set-Cookie line, split around its value and Max-Age. Made once
+ * per middleware by Hono's own cookie serializer, so every attribute (and
+ * prefix) is exactly as Hono writes it; each response then only fills in
+ * the value and the lifetime.
+ */
+export interface CookieTemplate {
+  /** `name=`, prefix included. */
+  head: string;
+  /** The attributes after Max-Age: `; Path=/; HttpOnly; ...`. */
+  tail: string;
+}
+
+/** Builds the template for cookie `name` with these attributes. */
+function cookieTemplate(
+  name: string,
+  attributes: CookieAttributes,
+): CookieTemplate {
+  const sample = generateCookie(name, "", { ...attributes, maxAge: 0 });
+  const marker = "; Max-Age=0";
+  const at = sample.indexOf(marker);
+  if (at === -1 || !sample.startsWith(`${prefixed(name, attributes)}=;`)) {
+    throw new TypeError(
+      `hono's cookie serializer wrote an unexpected line for "${name}": ${sample}`,
+    );
+  }
+  return {
+    head: sample.slice(0, sample.indexOf("=") + 1),
+    tail: sample.slice(at + marker.length),
+  };
+}
+
+/** The name a cookie really has on the wire, prefix included. */
+export function prefixed(name: string, attributes: CookieAttributes): string {
+  return attributes.prefix === "host"
+    ? `__Host-${name}`
+    : attributes.prefix === "secure"
+    ? `__Secure-${name}`
+    : name;
+}
+
+/** The two cookies of one middleware: the session cookie and the exists cookie. */
+export interface CookiePair {
+  /** The session cookie's name on the wire, prefix included. */
+  readonly wireName: string;
+  /** The exists cookie's name on the wire, prefix included. */
+  readonly existsWireName: string;
+  readonly session: CookieTemplate;
+  readonly exists: CookieTemplate;
+}
+
+/** Builds the pair once, when the middleware is created. */
+export function cookiePair(
+  name: string,
+  attributes: CookieAttributes,
+  existsName: string,
+  existsAttributes: CookieAttributes,
+): CookiePair {
+  return Object.freeze({
+    wireName: prefixed(name, attributes),
+    existsWireName: prefixed(existsName, existsAttributes),
+    session: Object.freeze(cookieTemplate(name, attributes)),
+    exists: Object.freeze(cookieTemplate(existsName, existsAttributes)),
+  });
+}
+
+function line(t: CookieTemplate, value: string, seconds: number): string {
+  return `${t.head}${value}; Max-Age=${seconds}${t.tail}`;
+}
+
+// Adds both Set-Cookie lines, and Cache-Control: a response that sets or
+// clears the session cookie must not be stored by a shared cache and served
+// to someone else; an app that set its own Cache-Control has decided for
+// itself. Hono's c.header() makes the response this request's own copy
+// first (a handler may have returned a shared Response); the other headers
+// then go on that copy directly.
+function emit(c: Context, session: string, exists: string): void {
+  c.header("Set-Cookie", session, { append: true });
+  const headers = c.res.headers;
+  headers.append("Set-Cookie", exists);
+  if (!headers.has("cache-control")) {
+    headers.set("Cache-Control", "private, no-store");
+  }
+}
+
+/** Sets the session cookie and the exists cookie for `seconds`. */
+export function writeCookies(
+  c: Context,
+  cookies: CookiePair,
+  value: string,
+  seconds: number,
+): void {
+  const encoded = encodeURIComponent(value);
+  const size = cookies.wireName.length + encoded.length;
+  if (size > COOKIE_LIMIT) {
+    throw new RangeError(
+      `session cookie "${cookies.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id`,
+    );
+  }
+  emit(
+    c,
+    line(cookies.session, encoded, seconds),
+    line(cookies.exists, "1", seconds),
+  );
+}
+
+/** Expires both cookies in the browser. */
+export function clearCookies(c: Context, cookies: CookiePair): void {
+  emit(c, line(cookies.session, "", 0), line(cookies.exists, "", 0));
+}

@@ -1,0 +1,177 @@
+// Store mode: the cookie holds a random id, the session stays in a store
+// under the id's hash. This mode owns the ids, their hashing (and the memo
+// of hashes of ids the store knows), and the conflict loop that merges a
+// request's changes with another's or refuses them with 409.
+import type { Context } from "hono";
+import type { SessionRecord, SessionStore } from "../session_store.ts";
+import type { SessionEvent } from "../session_event.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
+import type { ResolvedOptions } from "../_core/options.ts";
+import type { Loaded, Mode } from "../_core/mode.ts";
+import type { Outgoing } from "../_core/state.ts";
+import { expiredReason } from "../_core/lifetime.ts";
+import { isRecord } from "../_core/record.ts";
+import { mergeRecords } from "../_core/merge.ts";
+import { Lru } from "../_lib/lru.ts";
+import { isToken, randomToken, storeKey } from "./ids.ts";
+
+/** Id hashes per cache generation: up to twice as many are remembered. */
+export const ID_MEMO_LIMIT = 10_000;
+
+/** How many times a conflicting write is merged and tried again. */
+const MERGE_ATTEMPTS = 3;
+
+/** What store mode remembers of a loaded session. */
+export interface StoreHandle {
+  /** The cookie's id. */
+  token: string;
+  /** The key the store keeps it under: the id's hash. */
+  key: string;
+  /** The record as the store returned it: the base of a merge. */
+  record: SessionRecord;
+}
+
+/**
+ * The JSON of the values of records this mode handed to a store: a store
+ * that keeps objects (a Map, MemoryStore) gives the same object back, and
+ * its JSON need not be made again.
+ */
+const savedJson = new WeakMap<SessionRecord, string>();
+
+/** The session kept in a store; the cookie holds its id. */
+export class StoreMode implements Mode<StoreHandle> {
+  readonly #options: ResolvedOptions;
+  readonly #store: SessionStore;
+  /**
+   * Store keys of ids the store knows: hashing is cheap but not free.
+   * Only ids the store returned a session for enter, so clients cannot
+   * fill it with made-up ids.
+   */
+  readonly #keys: Lru<string, string> = new Lru(ID_MEMO_LIMIT);
+
+  constructor(options: ResolvedOptions, store: SessionStore) {
+    this.#options = options;
+    this.#store = store;
+  }
+
+  /** How many id hashes are remembered (for tests: it stays bounded). */
+  get memoSize(): number {
+    return this.#keys.size;
+  }
+
+  #report(event: SessionEvent, c: Context): void {
+    this.#options.onEvent?.(event, c);
+  }
+
+  async load(
+    token: string,
+    c: Context,
+  ): Promise<Loaded<StoreHandle> | undefined> {
+    // A value that is not one of our ids never reaches the store.
+    if (!isToken(token)) {
+      this.#report({ type: "invalid-cookie", reason: "malformed" }, c);
+      return undefined;
+    }
+    const known = this.#keys.get(token);
+    const key = known ?? storeKey(token);
+    const record = await this.#store.get(key, c);
+    if (record === undefined || record === null) {
+      this.#report({ type: "unknown-id" }, c);
+      return undefined;
+    }
+    // A record this mode saved holds our own parse of its JSON: shareable.
+    let json = savedJson.get(record);
+    const parsed = json === undefined ? undefined : record.data;
+    if (json === undefined) {
+      try {
+        if (!isRecord(record)) throw new TypeError("not a session record");
+        json = JSON.stringify(record.data);
+      } catch {
+        // What a store returned is not a session: no session.
+        this.#report({ type: "invalid-cookie", reason: "bad-record" }, c);
+        return undefined;
+      }
+    }
+    if (known === undefined) this.#keys.set(token, key);
+    const { data: _, ...meta } = record;
+    return { meta, json, parsed, handle: { token, key, record } };
+  }
+
+  // A session that keeps its id is written with a checked `set`; a
+  // regenerated one moves to a new id with the store's checked `replace`.
+  // Either way a conflict with another request reloads the session, merges
+  // the two requests' changes and tries again, or fails with 409.
+  async save(
+    out: Outgoing,
+    from: Loaded<StoreHandle> | undefined,
+    c: Context,
+  ): Promise<string> {
+    const store = this.#store;
+    const base = from?.handle;
+    const move = base !== undefined && out.regenerated;
+    // The store's checked move to a new id, if it has one.
+    const replace = move ? store.replace : undefined;
+    const token = base !== undefined && !move ? base.token : randomToken();
+    const key = base !== undefined && !move ? base.key : storeKey(token);
+    let record: SessionRecord = { data: JSON.parse(out.json), ...out.meta };
+    savedJson.set(record, out.json);
+    for (let attempt = 1;; attempt++) {
+      try {
+        if (replace && base) {
+          await replace.call(store, base.key, key, record, c);
+        } else await store.set(key, record, c);
+        if (attempt > 1) {
+          this.#report({ type: "conflict", outcome: "merged" }, c);
+        }
+        break;
+      } catch (error) {
+        if (
+          !(error instanceof SessionConflictError) || base === undefined ||
+          (move && !replace)
+        ) throw error;
+        record = await this.#merge(base, record, attempt, c);
+      }
+    }
+    // Without `replace` (a Map, a store of the app's own): write the new
+    // id, then drop the old one. A concurrent sign-out can then be undone.
+    if (move && !replace) await store.delete(base.key, c);
+    if (move) this.#keys.delete(base.token);
+    return token;
+  }
+
+  // Another request wrote first: reload, merge, or refuse with 409.
+  async #merge(
+    base: StoreHandle,
+    ours: SessionRecord,
+    attempt: number,
+    c: Context,
+  ): Promise<SessionRecord> {
+    const reject = (message: string): never => {
+      this.#report({ type: "conflict", outcome: "rejected" }, c);
+      throw new SessionConflictError(message);
+    };
+    if (attempt >= MERGE_ATTEMPTS) {
+      reject(
+        `the session kept changing under this request; gave up after ${MERGE_ATTEMPTS} attempts`,
+      );
+    }
+    const current = await this.#store.get(base.key, c);
+    if (
+      !isRecord(current) ||
+      expiredReason(current, this.#options, Date.now())
+    ) {
+      return reject(
+        "the session was ended by another request while this one ran",
+      );
+    }
+    const merged = mergeRecords(base.record, ours, current) ??
+      reject("another request changed the same session value meanwhile");
+    savedJson.set(merged, JSON.stringify(merged.data));
+    return merged;
+  }
+
+  async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {
+    await this.#store.delete(loaded.handle.key, c);
+    this.#keys.delete(loaded.handle.token);
+  }
+}

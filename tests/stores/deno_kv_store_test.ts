@@ -1,0 +1,225 @@
+// DenoKvStore: native expiry, the read-time expiry check, Deno KV's size
+// limits, its options.
+import assert from "node:assert/strict";
+import {
+  DenoKvStore,
+  type KvAtomic,
+  type KvDatabase,
+  type KvKeyPart,
+} from "../../stores/deno_kv.ts";
+import { basicApp, Jar, storeKey, withFakeTime } from "../_helpers.ts";
+
+/** A KvDatabase that records what it is asked. */
+class RecordingKv implements KvDatabase {
+  readonly calls: [string, readonly KvKeyPart[], unknown?][] = [];
+  readonly map = new Map<string, { value: unknown; versionstamp: string }>();
+  #version = 0;
+  get(key: readonly KvKeyPart[]) {
+    this.calls.push(["get", key]);
+    const entry = this.map.get(JSON.stringify(key));
+    return Promise.resolve(entry ?? { value: null, versionstamp: null });
+  }
+  set(
+    key: readonly KvKeyPart[],
+    value: unknown,
+    options?: { expireIn?: number },
+  ) {
+    this.calls.push(["set", key, options]);
+    const versionstamp = String(++this.#version);
+    this.map.set(JSON.stringify(key), { value, versionstamp });
+    return Promise.resolve({ ok: true, versionstamp });
+  }
+  delete(key: readonly KvKeyPart[]) {
+    this.calls.push(["delete", key]);
+    this.map.delete(JSON.stringify(key));
+    return Promise.resolve();
+  }
+  atomic(): KvAtomic {
+    const checks: { key: readonly KvKeyPart[]; versionstamp: string | null }[] =
+      [];
+    const writes: [readonly KvKeyPart[], unknown, { expireIn?: number }?][] =
+      [];
+    const deletes: (readonly KvKeyPart[])[] = [];
+    const op: KvAtomic = {
+      check: (...more) => (checks.push(...more), op),
+      set: (key, value, options) => (writes.push([key, value, options]), op),
+      delete: (key) => (deletes.push(key), op),
+      commit: async () => {
+        for (const { key, versionstamp } of checks) {
+          const current = this.map.get(JSON.stringify(key))?.versionstamp ??
+            null;
+          if (current !== versionstamp) return { ok: false };
+        }
+        let versionstamp = "";
+        for (const [key, value, options] of writes) {
+          versionstamp = (await this.set(key, value, options)).versionstamp;
+        }
+        for (const key of deletes) await this.delete(key);
+        return { ok: true, versionstamp };
+      },
+    };
+    return op;
+  }
+}
+
+Deno.test("DenoKvStore writes with expireIn matching the session's deadline, under the prefix", async () => {
+  await withFakeTime(async (clock) => {
+    const kv = new RecordingKv();
+    const jar = new Jar(
+      basicApp({
+        store: new DenoKvStore(kv, { prefix: ["app", "s"] }),
+        maxAge: 600,
+      }),
+    );
+    await jar.fetch("/login", { method: "POST" });
+    const id = await storeKey(jar.get("sid")!);
+    assert.deepEqual(kv.calls, [["set", ["app", "s", id], {
+      expireIn: 600_000,
+    }]]);
+    clock.tick(100_000);
+    await jar.fetch("/count", { method: "POST" });
+    assert.deepEqual(kv.calls.slice(1), [["get", ["app", "s", id]], ["set", [
+      "app",
+      "s",
+      id,
+    ], { expireIn: 500_000 }]]);
+    assert.equal(
+      typeof kv.map.get(JSON.stringify(["app", "s", id]))?.value,
+      "string",
+      "kept as JSON text",
+    );
+  });
+});
+
+Deno.test("DenoKvStore: an entry Deno KV still holds past its deadline is not returned", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    await withFakeTime(async (clock) => {
+      await store.set("id", { data: { a: 1 }, expires: Date.now() + 1000 });
+      clock.tick(1000);
+      assert.equal(await store.get("id"), undefined);
+    });
+    // Real time has barely moved: Deno KV itself still has the entry.
+    assert.equal(typeof (await kv.get(["sessions", "id"])).value, "string");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore ignores entries under its prefix that it did not write", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    for (
+      const value of [
+        42,
+        { data: {} },
+        "not json",
+        "null",
+        '{"data":{},"expires":"x"}',
+      ]
+    ) {
+      await kv.set(["sessions", "x"], value);
+      assert.equal(await store.get("x"), undefined, JSON.stringify(value));
+    }
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore: a session over 64 KiB fails the save with a clear error; nothing is written", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    const app = basicApp({ store }).post("/big", (c) => {
+      c.session.list = c.req.query("two")
+        ? "€".repeat(33_000)
+        : "x".repeat(66_000);
+      return c.text("ok");
+    });
+    for (const path of ["/big", "/big?two=1"]) {
+      const res = await app.request(path, { method: "POST" });
+      assert.equal(res.status, 500);
+      assert.match(
+        await res.text(),
+        /^RangeError: DenoKvStore: the session is \d+ bytes serialized, over Deno KV's 65536-byte value limit; keep less in the session/,
+      );
+      assert.equal(res.headers.get("set-cookie"), null);
+    }
+    for await (const _ of kv.list({ prefix: [] })) {
+      assert.fail("nothing may be written");
+    }
+    // Just under the limit is fine.
+    await store.set("near", {
+      data: { s: "x".repeat(65_480) },
+      expires: Date.now() + 1000,
+    });
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore: a prefix too long for Deno KV's 2 KiB keys is refused at creation, odd keys at save", async () => {
+  assert.throws(
+    () => new DenoKvStore(new RecordingKv(), { prefix: ["p".repeat(2002)] }),
+    /DenoKvStore: with this prefix a session key takes 2049 bytes, over Deno KV's 2048-byte key limit; use a shorter prefix/,
+  );
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv, { prefix: ["p".repeat(2001)] });
+    await store.set("i".repeat(43), { data: {}, expires: Date.now() + 1000 }); // the largest that fits
+    await assert.rejects(
+      () => store.set("i".repeat(44), { data: {}, expires: Date.now() + 1000 }),
+      /the session key is 2049 bytes, over Deno KV's 2048-byte key limit/,
+    );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore refuses what is not a database or a key prefix", () => {
+  for (const kv of [null, {}, { get() {}, set() {} }]) {
+    assert.throws(
+      () => new DenoKvStore(kv as never),
+      /pass an open Deno KV database/,
+    );
+  }
+  for (const prefix of ["sessions", [{}], [null]]) {
+    assert.throws(
+      () => new DenoKvStore(new RecordingKv(), { prefix: prefix as never }),
+      /prefix must be an array of Deno KV key parts/,
+    );
+  }
+});
+
+Deno.test("stores/deno_kv.ts opens nothing when imported", async () => {
+  // The project's import map without "unstable": ["kv"], so Deno.openKv
+  // does not even exist: the import must still work.
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  );
+  delete config.unstable;
+  const root = new URL("../../", import.meta.url).pathname;
+  for (const [name, target] of Object.entries(config.imports)) {
+    if (String(target).startsWith("./")) {
+      config.imports[name] = root + String(target).slice(2);
+    }
+  }
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify(config));
+  const url = new URL("../../stores/deno_kv.ts", import.meta.url).href;
+  const code = `
+    console.log(typeof Deno.openKv);
+    const { DenoKvStore } = await import(${JSON.stringify(url)});
+    console.log(typeof DenoKvStore);
+  `;
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", `${dir}/deno.json`, code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  assert.ok(success, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout).trim(), "undefined\nfunction");
+});

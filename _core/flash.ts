@@ -16,6 +16,16 @@ export class Flash {
     return this.#kept !== undefined;
   }
 
+  /**
+   * Whether this request keeps a key an earlier request flashed (flashed
+   * anew, or reflashed): a change to save even when the values and the
+   * list look the same, since the default was to drop it.
+   */
+  get keepsLoaded(): boolean {
+    const kept = this.#kept;
+    return kept !== undefined && this.loaded.some((key) => kept.has(key));
+  }
+
   /** Marks `key` as flashed now. */
   keep(key: string): void {
     (this.#kept ??= new Set()).add(key);

@@ -92,11 +92,6 @@ export class Lifetime {
     return worth;
   }
 
-  /** Whole seconds left, at least 1: the cookies' Max-Age. */
-  secondsLeft(): number {
-    return Math.max(1, Math.ceil((this.#expires - Date.now()) / 1000));
-  }
-
   /** The bookkeeping to save, with the flash keys to keep. */
   meta(flash: readonly string[]): SessionMeta {
     const meta: SessionMeta = {

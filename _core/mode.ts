@@ -11,6 +11,13 @@ export interface Loaded<H> extends Snapshot {
   handle: H;
 }
 
+/** What a save produced: the session cookie's value, and the deadline saved. */
+export interface Saved {
+  value: string;
+  /** When the saved session ends unless used again, in ms since the epoch. */
+  expires: number;
+}
+
 /** Where sessions are kept; `H` is what a mode remembers of a loaded one. */
 export interface Mode<H> {
   /**
@@ -19,11 +26,12 @@ export interface Mode<H> {
    */
   load(value: string, c: Context): Promise<Loaded<H> | undefined>;
   /**
-   * Saves a session and returns the session cookie's new value. `from` is
+   * Saves a session and returns the session cookie's new value with the
+   * deadline saved (a merge may have moved it). `from` is
    * the session this request loaded and carries on (absent for a new one):
    * the save is checked against it where the mode can.
    */
-  save(out: Outgoing, from: Loaded<H> | undefined, c: Context): Promise<string>;
+  save(out: Outgoing, from: Loaded<H> | undefined, c: Context): Promise<Saved>;
   /** Forgets a session this request loaded: signed out, or expired. */
   end(loaded: Loaded<H>, c: Context): Promise<void>;
 }

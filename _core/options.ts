@@ -175,6 +175,32 @@ function unknownOption(
   );
 }
 
+// A copy of an options object with every own property, enumerable or not:
+// what session() reads is exactly what it checks. Anything but a plain
+// object (a Map, a class instance, inherited options) is refused, as are
+// symbol keys.
+function plainCopy(value: unknown, what: string): Record<string, unknown> {
+  const proto = value !== null && typeof value === "object"
+    ? Object.getPrototypeOf(value)
+    : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TypeError(
+      `session(): ${what} must be a plain object ({ ... }); got ${
+        value === null || typeof value !== "object"
+          ? show(value)
+          : `a ${proto?.constructor?.name ?? "object with a custom prototype"}`
+      }`,
+    );
+  }
+  const object = value as Record<string, unknown>;
+  if (Object.getOwnPropertySymbols(object).length > 0) {
+    throw new TypeError(`session(): ${what} cannot have symbol keys`);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(object)) copy[key] = object[key];
+  return copy;
+}
+
 // Refuses keys session() does not know: a misspelled option would
 // otherwise fall back to its default without a word.
 function checkKeys(options: object): void {
@@ -276,18 +302,16 @@ function checkCookieOptions(
   option: string,
 ): SessionCookieOptions {
   if (value === undefined) return {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`session(): ${option} must be an object`);
-  }
+  const attributes = plainCopy(value, option);
   for (const key of ["maxAge", "expires"]) {
-    if (key in value) {
+    if (key in attributes) {
       throw new TypeError(
         `session(): ${option}.${key} is not supported: the cookie's lifetime follows the session; set the maxAge option instead`,
       );
     }
   }
   const checked: Record<string, unknown> = {};
-  for (const [key, attribute] of Object.entries(value)) {
+  for (const [key, attribute] of Object.entries(attributes)) {
     if (!Object.hasOwn(COOKIE_KEYS, key)) {
       throw unknownOption(
         `${option}.${key}`,
@@ -468,16 +492,23 @@ function checkOptionalSeconds(value: unknown, what: string): number {
 }
 
 /** Checks `options` and returns them with every default in place. */
-export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError("session(): options must be an object");
-  }
+export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
+  const options = plainCopy(given, "options") as SessionOptions;
   checkKeys(options);
+  for (const [key, value] of Object.entries(options)) {
+    // null would silently mean the default (store and secret say more).
+    if (value === null && key !== "store" && key !== "secret") {
+      throw new TypeError(
+        `session(): ${key} is null; give a value, or leave the option out for the default`,
+      );
+    }
+  }
   const store = checkStore(options.store);
   const encoder = checkEncoder(options.encoder);
   if (store) {
     for (const key of ["secret", "encoder"] as const) {
-      if (options[key] !== undefined) {
+      // Even when undefined here: set in production, it would be refused.
+      if (Object.hasOwn(options, key)) {
         throw new TypeError(
           `session(): ${key} does nothing with a store: remove it, or remove the store to keep sessions in the cookie (with a store, sessions stay on the server and the cookie holds only a random id)`,
         );

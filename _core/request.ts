@@ -175,13 +175,9 @@ export class RequestSession<H = unknown> {
       await this.#mode.end(from, this.#c);
       from = undefined;
     }
-    const cookie = await this.#mode.save(out, from, this.#c);
-    writeCookies(
-      this.#c,
-      this.#options.cookies,
-      cookie,
-      this.#state.secondsLeft(),
-    );
+    const saved = await this.#mode.save(out, from, this.#c);
+    const seconds = Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000));
+    writeCookies(this.#c, this.#options.cookies, saved.value, seconds);
   }
 
   // The session is over: forget it on the server and in the browser.

@@ -79,11 +79,6 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     return this.#regenerated;
   }
 
-  /** Whole seconds the session has left: the cookies' Max-Age. */
-  secondsLeft(): number {
-    return this.#lifetime.secondsLeft();
-  }
-
   // The values, filled from the loaded JSON on first need: a copy of our own.
   #values(): Record<string, unknown> {
     if (!this.#filled) {
@@ -160,7 +155,7 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
       : this.#initial;
     const touched = !this.isNew && this.#lifetime.touch();
     const changed = this.#forced || touched || json !== this.#initial ||
-      !sameFlash(flash, this.#flash.loaded);
+      !sameFlash(flash, this.#flash.loaded) || this.#flash.keepsLoaded;
     if (!changed || (this.isNew && json === "{}" && !this.#forced)) {
       return undefined;
     }

@@ -52,23 +52,26 @@ function primitiveProblem(value: unknown): string | undefined {
   }
 }
 
-// JSON keeps an array's items and nothing else. Object.keys lists the items
-// that exist and any other enumerable property: as many keys as items means
-// nothing else, or as many holes as other properties (the walk finds the
-// holes). Non-enumerable and symbol-keyed properties on an array are not
-// looked for: that would take a second, slower key list for every array.
+// JSON keeps an array's items and nothing else. Its own property names are
+// the items that exist, "length", and anything else (enumerable or not): one
+// more name than items means nothing else, or as many holes as other
+// properties (the walk finds the holes). Items that are accessors are
+// refused as the walk reaches each one.
 function arrayProblem(array: unknown[]): Problem | undefined {
   if (Object.getPrototypeOf(array) !== Array.prototype) {
     return [describe(array)];
   }
-  const keys = Object.keys(array);
-  if (keys.length === array.length) return undefined;
+  if (Object.getOwnPropertySymbols(array).length > 0) {
+    return ["an array with symbol keys"];
+  }
+  const names = Object.getOwnPropertyNames(array);
+  if (names.length === array.length + 1) return undefined;
   for (let i = 0; i < array.length; i++) {
     if (!(i in array)) return ["an empty array slot", i];
   }
-  for (const key of keys) {
-    if (String(Number(key) >>> 0) !== key) {
-      return ["an array property that is not an item", key];
+  for (const name of names) {
+    if (name !== "length" && String(Number(name) >>> 0) !== name) {
+      return ["an array property that is not an item", name];
     }
   }
   return undefined;
@@ -164,10 +167,17 @@ function find(
         }
         key = top.next++;
         // A hole can hide behind an extra property in the key count.
-        if (!(key in items)) {
+        const descriptor = Object.getOwnPropertyDescriptor(items, key);
+        if (descriptor === undefined) {
           return [pathOf(stack, key), "an empty array slot"];
         }
-        item = items[key];
+        if (!("value" in descriptor)) {
+          return [
+            pathOf(stack, key),
+            "an accessor property (a getter or setter)",
+          ];
+        }
+        item = descriptor.value;
       } else {
         if (top.next === keys.length) {
           stack.pop();

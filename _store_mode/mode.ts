@@ -7,7 +7,7 @@ import type { SessionRecord, SessionStore } from "../session_store.ts";
 import type { SessionEvent } from "../session_event.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
-import type { Loaded, Mode } from "../_core/mode.ts";
+import type { Loaded, Mode, Saved } from "../_core/mode.ts";
 import type { Outgoing } from "../_core/state.ts";
 import { expiredReason } from "../_core/lifetime.ts";
 import { isRecord } from "../_core/record.ts";
@@ -49,9 +49,24 @@ export class StoreMode implements Mode<StoreHandle> {
    */
   readonly #keys: Lru<string, string> = new Lru(ID_MEMO_LIMIT);
 
+  /**
+   * Ends the store keys of this middleware's sessions: empty for the
+   * default cookie name, else `.` and the cookie's name. Two middlewares
+   * sharing a store then never read each other's sessions, whatever id
+   * a client puts in which cookie.
+   */
+  readonly #suffix: string;
+
   constructor(options: ResolvedOptions, store: SessionStore) {
     this.#options = options;
     this.#store = store;
+    const name = options.cookies.wireName;
+    this.#suffix = name === "sid" ? "" : `.${name}`;
+  }
+
+  /** The key the store keeps the session with id `token` under. */
+  #keyOf(token: string): string {
+    return storeKey(token) + this.#suffix;
   }
 
   /** How many id hashes are remembered (for tests: it stays bounded). */
@@ -73,7 +88,7 @@ export class StoreMode implements Mode<StoreHandle> {
       return undefined;
     }
     const known = this.#keys.get(token);
-    const key = known ?? storeKey(token);
+    const key = known ?? this.#keyOf(token);
     const record = await this.#store.get(key, c);
     if (record === undefined || record === null) {
       this.#report({ type: "unknown-id" }, c);
@@ -105,16 +120,18 @@ export class StoreMode implements Mode<StoreHandle> {
     out: Outgoing,
     from: Loaded<StoreHandle> | undefined,
     c: Context,
-  ): Promise<string> {
+  ): Promise<Saved> {
     const store = this.#store;
     const base = from?.handle;
     const move = base !== undefined && out.regenerated;
     // The store's checked move to a new id, if it has one.
     const replace = move ? store.replace : undefined;
     const token = base !== undefined && !move ? base.token : randomToken();
-    const key = base !== undefined && !move ? base.key : storeKey(token);
+    const key = base !== undefined && !move ? base.key : this.#keyOf(token);
     let record: SessionRecord = { data: JSON.parse(out.json), ...out.meta };
     savedJson.set(record, out.json);
+    // What `record` was made from: after a merge, the record merged with.
+    let made: SessionRecord | undefined = base?.record;
     for (let attempt = 1;; attempt++) {
       try {
         if (replace && base) {
@@ -127,25 +144,27 @@ export class StoreMode implements Mode<StoreHandle> {
       } catch (error) {
         if (
           !(error instanceof SessionConflictError) || base === undefined ||
-          (move && !replace)
+          made === undefined || (move && !replace)
         ) throw error;
-        record = await this.#merge(base, record, attempt, c);
+        [record, made] = await this.#merge(base.key, made, record, attempt, c);
       }
     }
     // Without `replace` (a Map, a store of the app's own): write the new
     // id, then drop the old one. A concurrent sign-out can then be undone.
     if (move && !replace) await store.delete(base.key, c);
     if (move) this.#keys.delete(base.token);
-    return token;
+    return { value: token, expires: record.expires };
   }
 
   // Another request wrote first: reload, merge, or refuse with 409.
+  // Returns the merged record and the one it was merged with.
   async #merge(
-    base: StoreHandle,
+    key: string,
+    made: SessionRecord,
     ours: SessionRecord,
     attempt: number,
     c: Context,
-  ): Promise<SessionRecord> {
+  ): Promise<[SessionRecord, SessionRecord]> {
     const reject = (message: string): never => {
       this.#report({ type: "conflict", outcome: "rejected" }, c);
       throw new SessionConflictError(message);
@@ -155,7 +174,7 @@ export class StoreMode implements Mode<StoreHandle> {
         `the session kept changing under this request; gave up after ${MERGE_ATTEMPTS} attempts`,
       );
     }
-    const current = await this.#store.get(base.key, c);
+    const current = await this.#store.get(key, c);
     if (
       !isRecord(current) ||
       expiredReason(current, this.#options, Date.now())
@@ -164,10 +183,10 @@ export class StoreMode implements Mode<StoreHandle> {
         "the session was ended by another request while this one ran",
       );
     }
-    const merged = mergeRecords(base.record, ours, current) ??
+    const merged = mergeRecords(made, ours, current) ??
       reject("another request changed the same session value meanwhile");
     savedJson.set(merged, JSON.stringify(merged.data));
-    return merged;
+    return [merged, current];
   }
 
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {

@@ -144,3 +144,39 @@ Deno.test("the same session() middleware mounted twice acts once", async () => {
     theme: "light",
   });
 });
+
+Deno.test("nested sessions sharing one store: an id moved into the other cookie finds nothing", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const a = new Hono()
+    .use(session<Record<string, unknown>>({
+      store,
+      cookieName: "prefs",
+      existsCookieName: "px",
+    }))
+    .use(
+      "/admin/*",
+      session<Record<string, unknown>>({
+        store,
+        cookieName: "admin",
+        existsCookieName: "ax",
+      }),
+    )
+    // A public route that stores whatever the client asks.
+    .post("/prefs", (c) => {
+      for (const [k, v] of Object.entries(c.req.query())) c.session[k] = v;
+      return c.text("ok");
+    })
+    .get("/admin/me", (c) => c.json({ ...c.session }));
+  const jar = new Jar(a);
+  await jar.fetch("/prefs?adminUser=root", { method: "POST" });
+  const prefsId = jar.get("prefs")!;
+  const res = await a.request("/admin/me", {
+    headers: { cookie: `admin=${prefsId}` },
+  });
+  assert.deepEqual(
+    await res.json(),
+    {},
+    "the prefs session is not an admin one",
+  );
+  store.close();
+});

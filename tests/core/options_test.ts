@@ -1,5 +1,5 @@
-// Rule 10: a misconfiguration throws when session() is called, and the
-// message says what to fix.
+// A misconfiguration throws when session() is called, and the message says
+// what to fix.
 import assert from "node:assert/strict";
 import { session, type SessionOptions } from "../../mod.ts";
 import { basicApp, Jar, SECRET } from "../_helpers.ts";
@@ -138,7 +138,7 @@ const cases: [string, unknown, ErrorConstructor, RegExp][] = [
     TypeError,
     /encoder must have encode\(record, secret\) and decode\(value, secret\)/,
   ],
-  ["options not an object", "sid", TypeError, /options must be an object/],
+  ["options not an object", "sid", TypeError, /options must be a plain object/],
   // Unknown keys: a misspelled option would silently fall back to its default.
   [
     "misspelled option (secrets)",
@@ -316,6 +316,65 @@ const cases: [string, unknown, ErrorConstructor, RegExp][] = [
     RangeError,
     /secret\[1\] is empty: the environment variable/,
   ],
+  [
+    "options that are a Map",
+    new Map([["secret", SECRET]]),
+    TypeError,
+    /options must be a plain object \(\{ \.\.\. \}\); got a Map/,
+  ],
+  [
+    "options inherited from a prototype",
+    Object.create({ secret: SECRET }),
+    TypeError,
+    /options must be a plain object/,
+  ],
+  [
+    "a symbol key",
+    { [Symbol("secret")]: SECRET },
+    TypeError,
+    /options cannot have symbol keys/,
+  ],
+  [
+    "a misspelled option that is not enumerable",
+    Object.defineProperty({}, "maxage", { value: 60 }),
+    TypeError,
+    /unknown option "maxage"; did you mean "maxAge"\?/,
+  ],
+  [
+    "a secret getter that returns undefined",
+    {
+      get secret() {
+        return undefined;
+      },
+    },
+    TypeError,
+    /secret is undefined/,
+  ],
+  [
+    "cookieOptions inherited from a prototype",
+    { cookieOptions: Object.create({ sameSite: "Strict" }) },
+    TypeError,
+    /cookieOptions must be a plain object/,
+  ],
+  [
+    "a store with secret: undefined",
+    { store: new Map(), secret: undefined },
+    TypeError,
+    /secret does nothing with a store/,
+  ],
+  [
+    "touchFraction null",
+    { touchFraction: null },
+    TypeError,
+    /touchFraction is null; give a value, or leave the option out/,
+  ],
+  [
+    "cookieName null",
+    { cookieName: null },
+    TypeError,
+    /cookieName is null/,
+  ],
+  ["encoder null", { encoder: null }, TypeError, /encoder is null/],
 ];
 
 for (const [name, options, type, message] of cases) {
@@ -384,11 +443,12 @@ Deno.test("session() accepts SameSite in any letter case and writes it canonical
   }
 });
 
-Deno.test("session() accepts a left-out secret, touchFraction 0.5 and a store with secret: undefined", () => {
+Deno.test("session() accepts a left-out secret, touchFraction 0.5, options without a prototype", () => {
   session();
   session({});
   session({ idleTimeout: 600, touchFraction: 0.5 });
-  session({ store: new Map(), secret: undefined, encoder: undefined });
+  session({ store: new Map() });
+  session(Object.assign(Object.create(null), { secret: SECRET }));
   session({ secret: [SECRET, "y".repeat(32)] });
   session({ cookieOptions: { sameSite: "None", partitioned: true } });
 });

@@ -277,6 +277,28 @@ const silent: [string, () => unknown, RegExp][] = [
       }),
     /"list\.x" is an accessor property/,
   ],
+  [
+    "a non-enumerable property on an array",
+    () => Object.defineProperty([1, 2], "extra", { value: 3 }),
+    /"list\.extra" is an array property that is not an item/,
+  ],
+  [
+    "a symbol-keyed property on an array",
+    () => Object.assign([1], { [Symbol("s")]: 2 }),
+    /"list" is an array with symbol keys/,
+  ],
+  [
+    "an array item that is a getter",
+    () => {
+      let reads = 0;
+      // A different answer each time it is read: checked once, saved once.
+      return Object.defineProperty([0], 0, {
+        get: () => reads++ === 0 ? "x" : undefined,
+        enumerable: true,
+      });
+    },
+    /"list\[0\]" is an accessor property/,
+  ],
 ];
 
 for (const [name, make, message] of silent) {

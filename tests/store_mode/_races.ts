@@ -1,0 +1,87 @@
+// What the race tests share: each store that checks its writes (started
+// fresh for each test, Redis only when installed), named gates that hold a
+// request open, and a second tab holding the same cookie.
+import { createClient } from "redis";
+import type { SessionStore } from "../../mod.ts";
+import { MemoryStore } from "../../stores/memory.ts";
+import { DenoKvStore } from "../../stores/deno_kv.ts";
+import { RedisStore } from "../../stores/redis.ts";
+import { Jar } from "../_helpers.ts";
+import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
+
+export interface Subject {
+  store: SessionStore;
+  /** How many sessions the store holds. */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const subjects: [string, () => Promise<Subject>, boolean][] = [
+  ["MemoryStore", () => {
+    const store = new MemoryStore({ sweepInterval: 0 });
+    return Promise.resolve({
+      store,
+      count: () => Promise.resolve(store.size),
+      close: () => Promise.resolve(store.close()),
+    });
+  }, true],
+  ["DenoKvStore", async () => {
+    const kv = await Deno.openKv(":memory:");
+    return {
+      store: new DenoKvStore(kv),
+      count: async () =>
+        (await Array.fromAsync(kv.list({ prefix: [] }))).length,
+      close: () => Promise.resolve(kv.close()),
+    };
+  }, true],
+  ["RedisStore", async () => {
+    const server = await RedisServer.start({ durable: false });
+    const client = createClient({ url: server.url, disableOfflineQueue: true });
+    client.on("error", () => {});
+    await client.connect();
+    return {
+      store: new RedisStore(client),
+      count: async () => Number(await client.sendCommand(["DBSIZE"])),
+      close: async () => {
+        await client.close();
+        await server.stop();
+      },
+    };
+  }, redisAvailable],
+];
+
+/** Named gates: a handler awaiting one holds its request open. */
+export class Gates {
+  readonly #open = new Map<string, () => void>();
+  readonly #waits = new Map<string, Promise<void>>();
+  readonly #arrived = new Map<string, () => void>();
+  readonly #reached = new Map<string, Promise<void>>();
+
+  #make(name: string): void {
+    if (this.#waits.has(name)) return;
+    this.#waits.set(name, new Promise((r) => this.#open.set(name, r)));
+    this.#reached.set(name, new Promise((r) => this.#arrived.set(name, r)));
+  }
+  /** In a handler: says it got here, then waits for the gate to open. */
+  async hold(name: string): Promise<void> {
+    this.#make(name);
+    this.#arrived.get(name)!();
+    await this.#waits.get(name);
+  }
+  /** Resolves once a handler waits at the gate. */
+  reached(name: string): Promise<void> {
+    this.#make(name);
+    return this.#reached.get(name)!;
+  }
+  open(name: string): void {
+    this.#make(name);
+    this.#open.get(name)!();
+  }
+}
+
+/** A second browser tab holding the same cookie as `jar`. */
+export function tab(jar: Jar): Jar {
+  const other = new Jar(jar.app);
+  for (const [k, v] of jar.cookies) other.cookies.set(k, v);
+  return other;
+}

@@ -1,0 +1,171 @@
+// A request that merges with another request's write and then meets a
+// third one: each merge starts from what the previous one merged with, so
+// nothing acknowledged in between comes back or goes missing. Also the
+// deadlines and flash values through a merge. On every checking store.
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import type { Context } from "hono";
+import {
+  session,
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+} from "../../mod.ts";
+import { Jar, storeKey } from "../_helpers.ts";
+import { Gates, type Subject, subjects, tab } from "./_races.ts";
+
+/**
+ * Passes every call to `inner`, but holds the second write (set or
+ * replace) of a request sent with `x-hold` at the gate "retry": the moment
+ * after its first merge, before it writes again.
+ */
+function holdingRetry(inner: SessionStore, gates: Gates): SessionStore {
+  const writes = new WeakMap<object, number>();
+  const pause = async (c: Context) => {
+    if (c.req.header("x-hold") === undefined) return;
+    const n = (writes.get(c) ?? 0) + 1;
+    writes.set(c, n);
+    if (n === 2) await gates.hold("retry");
+  };
+  return {
+    get: (id, c) => inner.get(id, c),
+    async set(id, record, c) {
+      await pause(c);
+      return await inner.set(id, record, c);
+    },
+    delete: (id, c) => inner.delete(id, c),
+    async replace(oldId, newId, record, c) {
+      await pause(c);
+      return await inner.replace!(oldId, newId, record, c);
+    },
+  };
+}
+
+function app(store: SessionStore, gates: Gates) {
+  const app = new Hono()
+    .use(session<Record<string, unknown>>({ store }))
+    .post("/set", (c) => {
+      for (const [k, v] of Object.entries(c.req.query())) c.session[k] = v;
+      return c.text("ok");
+    })
+    .post("/unset", (c) => {
+      delete c.session[c.req.query("key")!];
+      return c.text("ok");
+    })
+    .post("/flash", (c) => {
+      c.session.flash("notice", c.req.query("v"));
+      return c.text("ok");
+    })
+    .get("/notice", (c) => c.text(String(c.session.notice ?? "-")))
+    // Loads, waits at its gate, then does what ?op= says.
+    .post("/slow", async (c) => {
+      void c.session.user;
+      await gates.hold("slow");
+      const op = c.req.query("op");
+      if (op === "renew") c.session.renew(60);
+      else if (op === "flash") c.session.flash("notice", "saved");
+      else if (op === "regenerate") c.session.regenerate();
+      else c.session.theme = "dark";
+      return c.text("ok");
+    })
+    .get("/all", (c) => c.json({ ...c.session }));
+  app.onError((err, c) =>
+    err instanceof SessionConflictError
+      ? c.text(`conflict: ${err.message}`, 409)
+      : c.text(`${err.name}: ${err.message}`, 500)
+  );
+  return app;
+}
+
+for (const [name, make, available] of subjects) {
+  const test = (title: string, fn: (s: Subject) => Promise<void>) =>
+    Deno.test({
+      name: `${name}: ${title}`,
+      ignore: !available,
+      async fn() {
+        const subject = await make();
+        try {
+          await fn(subject);
+        } finally {
+          await subject.close();
+        }
+      },
+    });
+
+  for (const op of ["write", "regenerate"]) {
+    test(`a value revoked between two merges of a slow ${op} stays revoked`, async (s) => {
+      const gates = new Gates();
+      const jar = new Jar(app(holdingRetry(s.store, gates), gates));
+      await jar.fetch("/set?user=ada", { method: "POST" });
+      const slow = tab(jar).fetch(`/slow?op=${op}`, {
+        method: "POST",
+        headers: { "x-hold": "1" },
+      });
+      await gates.reached("slow");
+      // Another request grants a role; the slow one will merge with it.
+      assert.equal(
+        (await tab(jar).fetch("/set?role=admin", { method: "POST" })).status,
+        200,
+      );
+      // A second slow request, so the first one's write conflicts twice.
+      gates.open("slow");
+      await gates.reached("retry");
+      // Between the two merges, the role is revoked, answered 200.
+      assert.equal(
+        (await tab(jar).fetch("/unset?key=role", { method: "POST" })).status,
+        200,
+      );
+      gates.open("retry");
+      const res = await slow;
+      const values = await (await (res.status === 200 && op === "regenerate"
+        ? new Jar(jar.app).fetch("/all", {
+          headers: { cookie: res.headers.get("set-cookie")!.split(";")[0] },
+        })
+        : jar.fetch("/all"))).json();
+      assert.ok([200, 409].includes(res.status), `status ${res.status}`);
+      assert.equal(values.role, undefined, "the revoked role came back");
+    });
+  }
+
+  test("renew(60) answered 200 keeps its shorter lifetime through a merge", async (s) => {
+    const gates = new Gates();
+    const jar = new Jar(app(s.store, gates));
+    await jar.fetch("/set?user=ada", { method: "POST" });
+    const slow = jar.fetch("/slow?op=renew", { method: "POST" });
+    await gates.reached("slow");
+    assert.equal(
+      (await tab(jar).fetch("/set?lock=1", { method: "POST" })).status,
+      200,
+    );
+    gates.open("slow");
+    const res = await slow;
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("set-cookie")!, /Max-Age=60;/);
+    const key = storeKey(jar.get("sid")!);
+    const record = await s.store.get(key, undefined as never) as SessionRecord;
+    assert.ok(record.expires <= Date.now() + 60_000, "server deadline too");
+    assert.deepEqual(await (await jar.fetch("/all")).json(), {
+      user: "ada",
+      lock: "1",
+    });
+  });
+
+  test("the same flash set again while another request showed it is shown once more", async (s) => {
+    const gates = new Gates();
+    const jar = new Jar(app(s.store, gates));
+    await jar.fetch("/flash?v=saved", { method: "POST" });
+    // The slow request flashes the notice anew; meanwhile another request
+    // shows (and so consumes) the first one.
+    const slow = jar.fetch("/slow?op=flash", { method: "POST" });
+    await gates.reached("slow");
+    assert.equal(await (await tab(jar).fetch("/notice")).text(), "saved");
+    gates.open("slow");
+    const res = await slow;
+    if (res.status === 200) {
+      assert.equal(await (await jar.fetch("/notice")).text(), "saved");
+      assert.equal(await (await jar.fetch("/notice")).text(), "-");
+    } else {
+      assert.equal(res.status, 409, "refused loudly, not lost");
+    }
+  });
+}

@@ -16,6 +16,6 @@
  *
  * @module
  */
-/// <reference types="./_hono_context.d.ts" />
+/// <reference types="./_hono_context.d.ts" preserve="true" />
 
 export type { Session } from "./mod.ts";

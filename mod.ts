@@ -12,8 +12,11 @@
  * import { Hono } from "hono";
  * import { session } from "@x/hono-session";
  *
+ * // In production, a secret of 32 characters or more; unset (left out), a
+ * // random one per process.
+ * const secret = Deno.env.get("SESSION_SECRET");
  * const app = new Hono()
- *   .use(session<{ userId?: string }>({ secret: Deno.env.get("SESSION_SECRET") }))
+ *   .use(session<{ userId?: string }>(secret ? { secret } : {}))
  *   .post("/login", (c) => {
  *     c.session.regenerate();
  *     c.session.userId = "u-42";
@@ -38,13 +41,17 @@
  *
  * @module
  */
-/// <reference types="./_hono_context.d.ts" />
+/// <reference types="./_hono_context.d.ts" preserve="true" />
 
 export { session, session as default } from "./middleware.ts";
 export type { Session, SessionMember } from "./session.ts";
 export type { SessionOptions } from "./session_options.ts";
 export type { SessionCookieOptions } from "./session_cookie_options.ts";
-export type { SessionRecord, SessionStore } from "./session_store.ts";
+export type {
+  SessionRecord,
+  SessionStore,
+  StoredSession,
+} from "./session_store.ts";
 export type { Encoder } from "./encoder.ts";
 export type { SessionEvent } from "./session_event.ts";
 export { SessionConflictError } from "./session_conflict_error.ts";

@@ -38,6 +38,38 @@ export type SessionMember =
  * a function, `undefined` inside an array) makes the save fail with a
  * `TypeError` naming the key, rather than being changed or dropped silently.
  *
+ * Assigning `null` (`c.session = null`, or `c.set("session", null)`) ends
+ * the session: its store entry, if any, is deleted and both cookies are
+ * expired (`Max-Age=0`).
+ * Reading `c.session` afterwards in the same request gives a new, empty
+ * session, saved only if you write to it.
+ *
+ * @example Reading, writing and signing out
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session } from "@x/hono-session";
+ *
+ * const app = new Hono()
+ *   .use(session<{ userId?: string }>())
+ *   .post("/login", (c) => {
+ *     c.session.regenerate(); // a new id at sign-in
+ *     c.session.userId = "u-42"; // write: saved after the handler
+ *     return c.text("signed in");
+ *   })
+ *   .get("/me", (c) => {
+ *     const userId = c.session.userId; // read (also c.get("session"), c.var.session)
+ *     return userId ? c.text(userId) : c.text("Unauthorised", 401);
+ *   })
+ *   .post("/logout", (c) => {
+ *     c.session = null; // sign out: both cookies expired, store entry deleted
+ *     return c.text("signed out");
+ *   })
+ *   .post("/sign-out", (c) => {
+ *     c.set("session", null); // the same as c.session = null
+ *     return c.text("signed out");
+ *   });
+ * ```
+ *
  * @example Declaring the session's shape for every handler
  * ```ts
  * import "@x/hono-session/global";

@@ -21,26 +21,26 @@
  */
 export interface SessionCookieOptions {
   /** `Domain`: hosts that receive the cookie. Unset by default (this host only). */
-  domain?: string;
+  domain?: string | undefined;
 
   /** `Path`: default `/`. */
-  path?: string;
+  path?: string | undefined;
   /** `Secure`: default `true`. */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /**
    * `HttpOnly`: default `true` for the session cookie. The exists cookie is
    * never HttpOnly, whatever this says.
    */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /** `SameSite`: default `Lax`. */
-  sameSite?: "Strict" | "Lax" | "None" | "strict" | "lax" | "none";
+  sameSite?: "Strict" | "Lax" | "None" | "strict" | "lax" | "none" | undefined;
   /** `Partitioned` (CHIPS); needs `secure`. */
-  partitioned?: boolean;
+  partitioned?: boolean | undefined;
   /** `Priority`. */
-  priority?: "Low" | "Medium" | "High" | "low" | "medium" | "high";
+  priority?: "Low" | "Medium" | "High" | "low" | "medium" | "high" | undefined;
   /**
    * Adds the `__Host-` or `__Secure-` prefix to the cookie's name; the
    * cookie is read back under the same prefixed name.
    */
-  prefix?: "host" | "secure";
+  prefix?: "host" | "secure" | undefined;
 }

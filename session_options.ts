@@ -17,8 +17,10 @@ import type { Context } from "hono";
  * ```ts
  * import { session, type SessionOptions } from "@x/hono-session";
  *
+ * const secret = Deno.env.get("SESSION_SECRET");
  * const options: SessionOptions = {
- *   secret: Deno.env.get("SESSION_SECRET"),
+ *   // An explicit undefined secret is refused: pass it only when set.
+ *   ...(secret ? { secret } : {}),
  *   maxAge: 7 * 24 * 60 * 60,
  *   cookieOptions: { sameSite: "Strict" },
  * };
@@ -38,27 +40,27 @@ export interface SessionOptions {
    * refused rather than replaced by a random key. Leave it out in store
    * mode: it would do nothing there, so it is refused.
    */
-  secret?: string | readonly string[];
+  secret?: string | readonly string[] | undefined;
   /** Cookie mode: how the session becomes the cookie's value. Default: iron. */
-  encoder?: Encoder;
+  encoder?: Encoder | undefined;
   /**
    * Store mode: where sessions are kept; the cookie then holds only a
    * random id. Without a store, the middleware runs in cookie mode. `secret`
    * and `encoder` serve cookie mode only and are refused beside a store.
    */
-  store?: SessionStore;
+  store?: SessionStore | undefined;
   /**
    * How long a session lasts, in seconds, from its creation (or its last
    * `renew()` / `regenerate()`). More than 0, at most 400 days. Default: one
    * day.
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * Ends a session that has not been used for this many seconds; each
    * request that carries it pushes the deadline back (sliding expiry),
    * never past `maxAge` or `absoluteTimeout`. Off by default.
    */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /**
    * With `idleTimeout`: a request that changes nothing writes the pushed-back
    * deadline only once this fraction of `idleTimeout` has passed since the
@@ -68,33 +70,33 @@ export interface SessionOptions {
    * of `idleTimeout` apart never triggers that write and is signed out at
    * the idle timeout despite the activity. Default: 0.1.
    */
-  touchFraction?: number;
+  touchFraction?: number | undefined;
   /**
    * Ends every session this many seconds after it was created (or
    * regenerated), whatever `renew()` and activity say. Off by default.
    */
-  absoluteTimeout?: number;
+  absoluteTimeout?: number | undefined;
   /**
    * Receives events worth logging or counting: refused cookies, unknown
    * ids, a retiring secret still in use, conflicts. Events carry no cookie
    * value, id or session value. See {@linkcode SessionEvent}.
    */
-  onEvent?: (event: SessionEvent, c: Context) => void;
+  onEvent?: ((event: SessionEvent, c: Context) => void) | undefined;
   /** Name of the session cookie. Default: `sid`. */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /**
    * Name of a second cookie, readable from JavaScript, whose value `1` tells
    * a front end that a session exists. Default: `sx`.
    */
-  existsCookieName?: string;
+  existsCookieName?: string | undefined;
   /**
    * Attributes of both cookies. Default: HttpOnly, Secure, `Path=/`,
    * `SameSite=Lax`.
    */
-  cookieOptions?: SessionCookieOptions;
+  cookieOptions?: SessionCookieOptions | undefined;
   /**
    * Attributes of the exists cookie, laid over `cookieOptions`. It is never
    * HttpOnly.
    */
-  existsCookieOptions?: SessionCookieOptions;
+  existsCookieOptions?: SessionCookieOptions | undefined;
 }

@@ -20,7 +20,7 @@ import type { Context } from "hono";
  * };
  * ```
  */
-export interface SessionRecord {
+export type SessionRecord = {
   /** The session's values. */
   data: Record<string, unknown>;
   /**
@@ -37,7 +37,21 @@ export interface SessionRecord {
   limit?: number;
   /** Keys of `data` that were flashed and disappear after the next request. */
   flash?: string[];
-}
+};
+
+/**
+ * What a store's `get` may return: a {@linkcode SessionRecord}, typed
+ * loosely so that a store written as `get(id, c): Promise<Record<string,
+ * unknown> | undefined>` fits. The middleware checks the shape itself.
+ *
+ * @example
+ * ```ts
+ * import type { StoredSession } from "@x/hono-session";
+ *
+ * const fromDatabase: StoredSession = JSON.parse('{"data":{},"expires":0}');
+ * ```
+ */
+export type StoredSession = SessionRecord | Record<string, unknown>;
 
 /**
  * Where store mode keeps sessions. Any object with these three methods
@@ -82,15 +96,19 @@ export interface SessionRecord {
  * ```
  */
 export interface SessionStore {
-  /** Returns the record saved under `id`, or `undefined`/`null` when there is none. */
+  /**
+   * Returns the record saved under `id`, or `undefined`/`null` when there
+   * is none. Whatever comes back is checked: anything that is not a live
+   * {@linkcode SessionRecord} is no session.
+   */
   get(
     id: string,
     c: Context,
   ):
-    | SessionRecord
+    | StoredSession
     | null
     | undefined
-    | Promise<SessionRecord | null | undefined>;
+    | Promise<StoredSession | null | undefined>;
   /** Saves `record` under `id`, replacing what was there. */
   set(id: string, record: SessionRecord, c: Context): unknown;
   /** Removes whatever is saved under `id`. */

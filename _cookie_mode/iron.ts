@@ -130,7 +130,16 @@ export class IronKey {
   async open(sealed: string): Promise<string | undefined> {
     const parts = sealed.split("*");
     if (parts.length !== 8 || parts[0] !== PREFIX) return undefined;
-    const [, , encSalt, ivText, dataText, expiration, macSalt, macText] = parts;
+    const [
+      ,
+      ,
+      encSalt,
+      ivText = "",
+      dataText = "",
+      expiration,
+      macSalt,
+      macText = "",
+    ] = parts;
     if (!encSalt || !macSalt) return undefined;
     if (
       expiration &&

@@ -10,10 +10,15 @@ import { hex, toBase64url } from "../_lib/encoding.ts";
 
 const encoder = new TextEncoder();
 
-/** One derived key: the iron password and the id seals carry. */
+/**
+ * One key: the secret as configured (what a custom encoder gets), the iron
+ * password derived from it for this purpose, and the id seals carry.
+ */
 export interface Key {
   /** 12 hex characters naming the key inside a seal. */
   readonly id: string;
+  /** The secret as the app configured it. */
+  readonly secret: string;
   /** The password handed to iron: 43 base64url characters. */
   readonly password: string;
   /** 0 for the newest secret, 1 for the one before, and so on. */
@@ -48,7 +53,7 @@ async function derive(
       await crypto.subtle.digest("SHA-256", encoder.encode(`id\0${password}`)),
     ),
   ).slice(0, 12);
-  return { id, password, index, iron: new IronKey(id, password) };
+  return { id, secret, password, index, iron: new IronKey(id, password) };
 }
 
 /** The keys of one middleware, newest first, derived once on first use. */
@@ -81,7 +86,7 @@ export class Keyring {
 
   /** The key seals are made with. */
   async newest(): Promise<Key> {
-    return (await this.#load()).list[0];
+    return (await this.#load()).list[0]!;
   }
 
   /** The key with this id, if it is one of ours (a Map: no prototype lookups). */

@@ -32,7 +32,7 @@ export async function sealRecord(
   const sealed = encoder
     ? await encoder.encode(
       { data: JSON.parse(dataJson), ...meta },
-      key.password,
+      key.secret,
     )
     : await key.iron.seal(recordJson(meta, dataJson));
   if (typeof sealed !== "string" || sealed.length === 0) {
@@ -79,7 +79,7 @@ async function openCustom(
   let opened: unknown = undefined;
   for (const key of await keys.all()) {
     try {
-      opened = await encoder.decode(value, key.password);
+      opened = await encoder.decode(value, key.secret);
     } catch {
       continue;
     }

@@ -1,5 +1,7 @@
 // Flash bookkeeping: which values live for one more request only.
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** The flash keys of one session during one request. */
 export class Flash {
   /** Keys flashed by an earlier request: dropped at the end of this one. */
@@ -7,7 +9,7 @@ export class Flash {
   /** Keys flashed (or kept) by this request: they survive the next one. */
   #kept: Set<string> | undefined;
 
-  constructor(loaded: readonly string[] = []) {
+  constructor(loaded: readonly string[] = NONE) {
     this.loaded = loaded;
   }
 
@@ -37,15 +39,13 @@ export class Flash {
   }
 
   /** The loaded keys this request lets go: their values are dropped. */
-  expiring(): string[] {
+  expiring(): readonly string[] {
     const kept = this.#kept;
-    return kept
-      ? this.loaded.filter((key) => !kept.has(key))
-      : [...this.loaded];
+    return kept ? this.loaded.filter((key) => !kept.has(key)) : this.loaded;
   }
 
   /** The flash keys to save, given the values that remain. */
-  saved(values: Record<string, unknown>): string[] {
+  saved(values: Record<string, unknown>): readonly string[] {
     return [...this.#kept ?? []].filter((key) => Object.hasOwn(values, key));
   }
 }

@@ -44,7 +44,7 @@ export interface ResolvedOptions {
   readonly cookies: CookiePair;
 }
 
-const COOKIE_DEFAULTS: SessionCookieOptions = {
+const COOKIE_DEFAULTS: CookieAttributes = {
   httpOnly: true,
   secure: true,
   path: "/",
@@ -124,26 +124,26 @@ function show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
-// Edit distance (optimal string alignment: a swap of neighbours counts 1).
+// Edit distance (optimal string alignment: a swap of neighbours counts 1),
+// over one row per string position.
 function distance(a: string, b: string): number {
-  const d = Array.from(
-    { length: a.length + 1 },
-    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i || j),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + cost,
+  const width = b.length + 1;
+  const d = new Array<number>((a.length + 1) * width);
+  const at = (i: number, j: number): number => d[i * width + j] ?? 0;
+  for (let i = 0; i <= a.length; i++) {
+    for (let j = 0; j <= b.length; j++) {
+      let best = i === 0 || j === 0 ? i || j : Math.min(
+        at(i - 1, j) + 1,
+        at(i, j - 1) + 1,
+        at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        best = Math.min(best, at(i - 2, j - 2) + 1);
       }
+      d[i * width + j] = best;
     }
   }
-  return d[a.length][b.length];
+  return at(a.length, b.length);
 }
 
 // The candidate closest to `key` ([name compared, name suggested]), if it
@@ -300,7 +300,7 @@ function checkAttribute(key: string, value: unknown, what: string): unknown {
 function checkCookieOptions(
   value: unknown,
   option: string,
-): SessionCookieOptions {
+): CookieAttributes {
   if (value === undefined) return {};
   const attributes = plainCopy(value, option);
   for (const key of ["maxAge", "expires"]) {
@@ -326,7 +326,7 @@ function checkCookieOptions(
       checked[key] = checkAttribute(key, attribute, `${option}.${key}`);
     }
   }
-  return checked as SessionCookieOptions;
+  return checked as CookieAttributes;
 }
 
 // A cookie name typed with a prefix must spell it as browsers expect, and

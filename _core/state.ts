@@ -28,6 +28,7 @@ export interface Outgoing {
 }
 
 const STATE: unique symbol = Symbol("session state");
+const NO_KEYS: readonly string[] = Object.freeze([]);
 
 /** The state of one session during one request. */
 export class SessionState implements ProxyHandler<Record<string, unknown>> {
@@ -147,7 +148,9 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
       delete this.#values()[key];
       this.#written = true;
     }
-    const flash = this.#flash.keeps ? this.#flash.saved(this.#values()) : [];
+    const flash = this.#flash.keeps
+      ? this.#flash.saved(this.#values())
+      : NO_KEYS;
     // Values nobody wrote to, and no object handed out: still the JSON
     // they were loaded from, no need to serialize (and check) them again.
     const json = this.#written || this.#escaped
@@ -214,8 +217,25 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     descriptor: PropertyDescriptor,
   ): boolean {
     checkKey(key);
+    // Values are data: JSON would turn a getter into a value and drop a
+    // hidden property.
+    if (
+      !("value" in descriptor) || descriptor.enumerable === false ||
+      "get" in descriptor || "set" in descriptor
+    ) {
+      throw new TypeError(
+        `session value "${
+          String(key)
+        }" must be a plain, enumerable value; getters, setters and hidden properties do not survive JSON`,
+      );
+    }
     this.#written = true;
-    return Reflect.defineProperty(this.#values(), key, descriptor);
+    return Reflect.defineProperty(this.#values(), key, {
+      value: descriptor.value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
 
   deleteProperty(

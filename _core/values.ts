@@ -91,13 +91,13 @@ function objectProblem(value: object): string | undefined {
 
 function pathOf(stack: Frame[], key?: string | number): string {
   let path = "";
-  for (let i = 1; i < stack.length; i++) path = join(path, stack[i].key);
+  for (let i = 1; i < stack.length; i++) path = join(path, stack[i]!.key);
   return key === undefined ? path : join(path, key);
 }
 
 function onStack(stack: Frame[], value: object): boolean {
   for (let i = 0; i < stack.length; i++) {
-    if (stack[i].value === value) return true;
+    if (stack[i]!.value === value) return true;
   }
   return false;
 }
@@ -138,7 +138,14 @@ function find(
     stack.push({
       value,
       key,
-      keys: array ? undefined : Object.getOwnPropertyNames(value),
+      // The root is the session's own object: only plain data properties
+      // ever reach it (the proxy refuses the rest), so its enumerable keys
+      // are all it has.
+      keys: array
+        ? undefined
+        : stack.length === 0
+        ? Object.keys(value)
+        : Object.getOwnPropertyNames(value),
       next: 0,
     });
     if (typeof problem === "string") return [pathOf(stack), problem];
@@ -184,7 +191,18 @@ function find(
           open?.delete(top.value);
           continue;
         }
-        key = keys[top.next++];
+        key = keys[top.next++]!;
+        if (stack.length === 1) {
+          item = (top.value as Record<string, unknown>)[key];
+          if (item === undefined) continue;
+          if (typeof item === "object" && item !== null) {
+            value = item;
+            break;
+          }
+          const what = primitiveProblem(item);
+          if (what !== undefined) return [pathOf(stack, key), what];
+          continue;
+        }
         const descriptor = Object.getOwnPropertyDescriptor(top.value, key)!;
         if (!descriptor.enumerable) {
           return [pathOf(stack, key), "a non-enumerable property"];
@@ -212,7 +230,10 @@ function find(
 
 /**
  * Serialises session values, throwing a TypeError that names the key when a
- * value would not come back from JSON exactly as it is.
+ * value would not come back from JSON exactly as it is. `data` is the
+ * session's own values object, whose properties are plain, enumerable data
+ * properties (the session proxy lets nothing else in); values below it are
+ * checked in full.
  */
 export function stringifyData(data: Record<string, unknown>): string {
   const deepest: Deepest = { depth: 0, key: "" };

@@ -4,8 +4,18 @@ import { generateCookie } from "hono/cookie";
 import { parse } from "hono/utils/cookie";
 import type { SessionCookieOptions } from "../session_cookie_options.ts";
 
-/** Cookie attributes as handed to Hono, Max-Age left to the middleware. */
-export type CookieAttributes = SessionCookieOptions & { maxAge?: number };
+/**
+ * Cookie attributes as handed to Hono, checked (no attribute is present but
+ * undefined), Max-Age left to the middleware.
+ */
+export type CookieAttributes =
+  & {
+    [K in keyof SessionCookieOptions]?: Exclude<
+      SessionCookieOptions[K],
+      undefined
+    >;
+  }
+  & { maxAge?: number };
 
 /** Browsers keep at most 4096 bytes of name and value per cookie. */
 export const COOKIE_LIMIT = 4096;

@@ -24,15 +24,15 @@ export function toBase64url(bytes: Uint8Array): string {
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] +
-      ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET.charAt(n >> 18) + ALPHABET.charAt((n >> 12) & 63) +
+      ALPHABET.charAt((n >> 6) & 63) + ALPHABET.charAt(n & 63);
   }
   const rest = bytes.length - i;
   if (rest > 0) {
-    const n = (bytes[i] << 16) | (rest === 2 ? bytes[i + 1] << 8 : 0);
-    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
-    if (rest === 2) out += ALPHABET[(n >> 6) & 63];
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out += ALPHABET.charAt(n >> 18) + ALPHABET.charAt((n >> 12) & 63);
+    if (rest === 2) out += ALPHABET.charAt((n >> 6) & 63);
   }
   return out;
 }
@@ -54,7 +54,7 @@ export function fromBase64url(text: string): Bytes {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || (text.length & 3) === 1) {
     throw new TypeError("not base64url");
   }
-  if (SEXTET[text.charCodeAt(text.length - 1)] & UNUSED[text.length & 3]) {
+  if (SEXTET[text.charCodeAt(text.length - 1)]! & UNUSED[text.length & 3]!) {
     throw new TypeError("not canonical base64url");
   }
   if (nativeFrom) return nativeFrom(text, { alphabet: "base64url" });
@@ -63,7 +63,7 @@ export function fromBase64url(text: string): Bytes {
   let buffer = 0;
   let o = 0;
   for (let i = 0; i < text.length; i++) {
-    buffer = (buffer << 6) | SEXTET[text.charCodeAt(i)];
+    buffer = (buffer << 6) | SEXTET[text.charCodeAt(i)]!;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -77,7 +77,7 @@ export function fromBase64url(text: string): Bytes {
 export function hex(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
-    out += bytes[i].toString(16).padStart(2, "0");
+    out += bytes[i]!.toString(16).padStart(2, "0");
   }
   return out;
 }

@@ -20,7 +20,7 @@ export function storeKey(token: string): string {
   const words = sha256Ascii(token);
   const bytes = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
-    const w = words[i];
+    const w = words[i]!;
     bytes[i * 4] = w >>> 24;
     bytes[i * 4 + 1] = (w >>> 16) & 0xff;
     bytes[i * 4 + 2] = (w >>> 8) & 0xff;

@@ -9,7 +9,7 @@ import { SessionConflictError } from "../session_conflict_error.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
 import type { Loaded, Mode, Saved } from "../_core/mode.ts";
 import type { Outgoing } from "../_core/state.ts";
-import { expiredReason } from "../_core/lifetime.ts";
+import { expiredReason, type SessionMeta } from "../_core/lifetime.ts";
 import { isRecord } from "../_core/record.ts";
 import { mergeRecords } from "../_core/merge.ts";
 import { Lru } from "../_lib/lru.ts";
@@ -31,12 +31,29 @@ export interface StoreHandle {
   record: SessionRecord;
 }
 
-/**
- * The JSON of the values of records this mode handed to a store: a store
- * that keeps objects (a Map, MemoryStore) gives the same object back, and
- * its JSON need not be made again.
- */
-const savedJson = new WeakMap<SessionRecord, string>();
+// A record this mode hands to a store carries the JSON of its values under
+// this symbol (invisible to JSON, and no one else has the symbol): a store
+// that keeps objects (a Map, MemoryStore) gives the same object back, whose
+// JSON need not be made again and whose values, parsed by us and never
+// handed out, can be shared read-only. (A symbol property, not a WeakMap or
+// a class: cheaper to set, and JSON.stringify keeps its fast path.)
+const SAVED_JSON = Symbol("the JSON of a saved record's values");
+
+/** A record for the store, from its values' JSON and its bookkeeping. */
+function savedRecord(json: string, meta: SessionMeta): SessionRecord {
+  const record = { data: JSON.parse(json), ...meta } as SessionRecord & {
+    [SAVED_JSON]?: string;
+  };
+  record[SAVED_JSON] = json;
+  return record;
+}
+
+/** The JSON of the values of a record this mode made, else undefined. */
+function savedJsonOf(record: unknown): string | undefined {
+  return typeof record === "object" && record !== null
+    ? (record as { [SAVED_JSON]?: string })[SAVED_JSON]
+    : undefined;
+}
 
 /** The session kept in a store; the cookie holds its id. */
 export class StoreMode implements Mode<StoreHandle> {
@@ -89,24 +106,26 @@ export class StoreMode implements Mode<StoreHandle> {
     }
     const known = this.#keys.get(token);
     const key = known ?? this.#keyOf(token);
-    const record = await this.#store.get(key, c);
-    if (record === undefined || record === null) {
+    const stored = await this.#store.get(key, c);
+    if (stored === undefined || stored === null) {
       this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
     // A record this mode saved holds our own parse of its JSON: shareable.
-    let json = savedJson.get(record);
-    const parsed = json === undefined ? undefined : record.data;
+    const saved = savedJsonOf(stored);
+    let json = saved;
     if (json === undefined) {
       try {
-        if (!isRecord(record)) throw new TypeError("not a session record");
-        json = JSON.stringify(record.data);
+        if (!isRecord(stored)) throw new TypeError("not a session record");
+        json = JSON.stringify(stored.data);
       } catch {
         // What a store returned is not a session: no session.
         this.#report({ type: "invalid-cookie", reason: "bad-record" }, c);
         return undefined;
       }
     }
+    const record = stored as SessionRecord;
+    const parsed = saved === undefined ? undefined : record.data;
     if (known === undefined) this.#keys.set(token, key);
     const { data: _, ...meta } = record;
     return { meta, json, parsed, handle: { token, key, record } };
@@ -128,8 +147,7 @@ export class StoreMode implements Mode<StoreHandle> {
     const replace = move ? store.replace : undefined;
     const token = base !== undefined && !move ? base.token : randomToken();
     const key = base !== undefined && !move ? base.key : this.#keyOf(token);
-    let record: SessionRecord = { data: JSON.parse(out.json), ...out.meta };
-    savedJson.set(record, out.json);
+    let record: SessionRecord = savedRecord(out.json, out.meta);
     // What `record` was made from: after a merge, the record merged with.
     let made: SessionRecord | undefined = base?.record;
     for (let attempt = 1;; attempt++) {
@@ -185,8 +203,8 @@ export class StoreMode implements Mode<StoreHandle> {
     }
     const merged = mergeRecords(made, ours, current) ??
       reject("another request changed the same session value meanwhile");
-    savedJson.set(merged, JSON.stringify(merged.data));
-    return [merged, current];
+    const { data, ...meta } = merged;
+    return [savedRecord(JSON.stringify(data), meta), current];
   }
 
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {

@@ -88,17 +88,17 @@ const H0 = new Uint32Array([
 // One SHA-256 compression of the 16 words in W[0..15] into `state`.
 function compress(state: Uint32Array): void {
   for (let i = 16; i < 64; i++) {
-    const a = W[i - 15], b = W[i - 2];
+    const a = W[i - 15]!, b = W[i - 2]!;
     const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
     const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-    W[i] = (W[i - 16] + s0 + W[i - 7] + s1) | 0;
+    W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0;
   }
-  let a = state[0], b = state[1], c = state[2], d = state[3];
-  let e = state[4], f = state[5], g = state[6], h = state[7];
+  let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!;
+  let e = state[4]!, f = state[5]!, g = state[6]!, h = state[7]!;
   for (let i = 0; i < 64; i++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^
       ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i] + W[i]) | 0;
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i]! + W[i]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^
       ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
@@ -111,14 +111,14 @@ function compress(state: Uint32Array): void {
     b = a;
     a = (t1 + t2) | 0;
   }
-  state[0] = (state[0] + a) | 0;
-  state[1] = (state[1] + b) | 0;
-  state[2] = (state[2] + c) | 0;
-  state[3] = (state[3] + d) | 0;
-  state[4] = (state[4] + e) | 0;
-  state[5] = (state[5] + f) | 0;
-  state[6] = (state[6] + g) | 0;
-  state[7] = (state[7] + h) | 0;
+  state[0] = (state[0]! + a) | 0;
+  state[1] = (state[1]! + b) | 0;
+  state[2] = (state[2]! + c) | 0;
+  state[3] = (state[3]! + d) | 0;
+  state[4] = (state[4]! + e) | 0;
+  state[5] = (state[5]! + f) | 0;
+  state[6] = (state[6]! + g) | 0;
+  state[7] = (state[7]! + h) | 0;
 }
 
 /**
@@ -131,9 +131,9 @@ export function sha256Ascii(text: string): Uint32Array {
   if (n > 55) throw new RangeError("sha256Ascii takes at most 55 characters");
   W.fill(0, 0, 16);
   for (let i = 0; i < n; i++) {
-    W[i >> 2] |= (text.charCodeAt(i) & 0xff) << (24 - 8 * (i & 3));
+    W[i >> 2]! |= (text.charCodeAt(i) & 0xff) << (24 - 8 * (i & 3));
   }
-  W[n >> 2] |= 0x80 << (24 - 8 * (n & 3));
+  W[n >> 2]! |= 0x80 << (24 - 8 * (n & 3));
   W[15] = n * 8;
   const state = H0.slice();
   compress(state);

@@ -8,11 +8,30 @@
  * Environment:
  * - `PORT`: the port to listen on (default 8000).
  * - `SESSION_MODE`: where sessions live.
- *   - `kv` (default): Deno KV in the file `.data/demo.kv` (or
- *     `SESSION_KV_PATH`), so sessions survive a restart of the demo.
+ *   - `kv` (default): Deno KV in the file `.data/demo.kv`, so sessions
+ *     survive a restart of the demo. `SESSION_KV_PATH` picks another file.
+ *     `deno task demo` may only read and write under `.data/`, so there it
+ *     must be a path under `.data/`; for a file elsewhere run the demo with
+ *     wider permissions: `deno run -A examples/demo.ts`. The demo refuses,
+ *     saying so, a path it may not use.
  *   - `memory`: a `MemoryStore` in this process.
  *   - `cookie`: sealed into the cookie itself; set `SESSION_SECRET` (32+
  *     characters) to keep them valid across restarts.
+ *
+ * Why a POST can get 403 Forbidden: the app runs Hono's `csrf()`
+ * middleware before the session. It refuses a form post (content type
+ * form-urlencoded, multipart or text/plain, or none) whose `Origin` header
+ * is missing or is not the origin the server was called by, unless
+ * `Sec-Fetch-Site` says `same-origin`. Browsers send both headers with every
+ * form post; curl sends neither, so `curl -d name=Ada
+ * http://localhost:8000/login` gets 403. Add the header (the same host and
+ * port as the URL: `localhost` and `127.0.0.1` are different origins), and
+ * keep the cookies in a jar:
+ *
+ * ```sh
+ * curl -i -c jar.txt -H "Origin: http://localhost:8000" -d name=Ada http://localhost:8000/login
+ * curl -b jar.txt http://localhost:8000/me
+ * ```
  *
  * @module
  */
@@ -123,9 +142,9 @@ export async function settingsFromEnv(
     case "kv": {
       const path = env.get("SESSION_KV_PATH") ?? ".data/demo.kv";
       if (path !== ":memory:") {
-        await Deno.mkdir(path.slice(0, path.lastIndexOf("/") + 1) || ".", {
-          recursive: true,
-        });
+        const dir = path.slice(0, path.lastIndexOf("/") + 1) || ".";
+        refuseUnlessWritable(path, dir);
+        await Deno.mkdir(dir, { recursive: true });
       }
       const kv = await Deno.openKv(path);
       return {
@@ -155,8 +174,29 @@ export async function settingsFromEnv(
   }
 }
 
+// `deno task demo` may read and write only under .data/: a KV file
+// elsewhere would die on a permission error, so say what to do instead.
+function refuseUnlessWritable(path: string, dir: string): void {
+  const allowed = (["read", "write"] as const).every((name) =>
+    Deno.permissions.querySync({ name, path: dir }).state === "granted"
+  );
+  if (!allowed) {
+    throw new Error(
+      `SESSION_KV_PATH is "${path}", but this process may not read and write "${dir}". ` +
+        "`deno task demo` may only use .data/: pick a path under .data/, " +
+        "or run the demo with wider permissions: deno run -A examples/demo.ts",
+    );
+  }
+}
+
 if (import.meta.main) {
-  const settings = await settingsFromEnv(Deno.env);
+  let settings: DemoSettings;
+  try {
+    settings = await settingsFromEnv(Deno.env);
+  } catch (error) {
+    console.error(`demo: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
   const app = demoApp(settings.options);
   Deno.serve({
     port: Number(Deno.env.get("PORT") ?? 8000),

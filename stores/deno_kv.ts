@@ -94,7 +94,7 @@ export interface DenoKvStoreOptions {
    * The key prefix sessions are kept under; the session id is appended.
    * Default: `["sessions"]`.
    */
-  prefix?: readonly KvKeyPart[];
+  prefix?: readonly KvKeyPart[] | undefined;
 }
 
 /** Deno KV's limit on one value, serialized. */
@@ -163,12 +163,13 @@ export class DenoKvStore implements SessionStore {
    * Wraps an open database; the store never opens or closes one itself.
    *
    * @param kv An open Deno KV database (`await Deno.openKv(...)`).
-   * @param options See {@linkcode DenoKvStoreOptions}.
+   * @param options See {@linkcode DenoKvStoreOptions}; every option has a
+   *   default, so this may be left out.
    * @throws {TypeError} When `kv` is not a database or `prefix` is not an
    *   array of key parts.
    * @throws {RangeError} When `prefix` is too long for Deno KV's key limit.
    */
-  constructor(kv: KvDatabase, options: DenoKvStoreOptions = {}) {
+  constructor(kv: KvDatabase, options?: DenoKvStoreOptions) {
     if (
       kv === null || typeof kv !== "object" || typeof kv.get !== "function" ||
       typeof kv.set !== "function" || typeof kv.delete !== "function" ||
@@ -178,7 +179,7 @@ export class DenoKvStore implements SessionStore {
         "DenoKvStore: pass an open Deno KV database, for example await Deno.openKv()",
       );
     }
-    const prefix = options.prefix ?? ["sessions"];
+    const prefix = options?.prefix ?? ["sessions"];
     if (
       !Array.isArray(prefix) ||
       !prefix.every((part) =>

@@ -23,13 +23,13 @@ export interface MemoryStoreOptions {
    * the least recently used session is dropped (its user is signed out).
    * Default: no bound, so memory follows the number of live sessions.
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Seconds between sweeps that drop expired sessions nobody asked for
    * again. The sweep's timer never keeps the process alive. `0` turns the
    * sweep off (expired sessions are still dropped when read). Default: 60.
    */
-  sweepInterval?: number;
+  sweepInterval?: number | undefined;
 }
 
 interface Timer {
@@ -74,12 +74,13 @@ export class MemoryStore implements SessionStore {
   /**
    * Creates an empty store.
    *
-   * @param options See {@linkcode MemoryStoreOptions}.
+   * @param options See {@linkcode MemoryStoreOptions}; every option has a
+   *   default, so this may be left out.
    * @throws {RangeError} When `maxEntries` is not a whole number of at least
    *   1, or `sweepInterval` is negative or not finite.
    */
-  constructor(options: MemoryStoreOptions = {}) {
-    const { maxEntries = Infinity, sweepInterval = 60 } = options;
+  constructor(options?: MemoryStoreOptions) {
+    const { maxEntries = Infinity, sweepInterval = 60 } = options ?? {};
     if (
       maxEntries !== Infinity &&
       (!Number.isInteger(maxEntries) || maxEntries < 1)

@@ -2,17 +2,21 @@
  * A session store on Redis, for apps whose instances share sessions.
  *
  * @example With node-redis (`npm:redis`)
- * ```ts ignore
+ * ```ts
+ * import { Hono } from "hono";
  * import { createClient } from "redis";
  * import { session } from "@x/hono-session";
  * import { RedisStore } from "@x/hono-session/stores/redis";
  *
- * const client = createClient({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true });
- * // Without a listener, node-redis ends the process when Redis drops;
- * // with one, requests fail fast (500) until Redis is back.
+ * const client = createClient({
+ *   url: "redis://127.0.0.1:6379",
+ *   disableOfflineQueue: true, // fail fast while Redis is down
+ * });
+ * // Before connect(): without a listener, node-redis ends the process when
+ * // Redis drops; with one, requests fail fast (500) until Redis is back.
  * client.on("error", (err) => console.error("redis:", err.message));
  * await client.connect();
- * session({ store: new RedisStore(client) });
+ * const app = new Hono().use(session({ store: new RedisStore(client) }));
  * ```
  *
  * @module
@@ -37,7 +41,7 @@ export interface NodeRedisLike {
 /** Options for {@linkcode RedisStore}. */
 export interface RedisStoreOptions {
   /** Prefix of every key. Default: `"sess:"`. */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 // Writes `value` with expiry `ttl` ms only if the key still holds what the
@@ -84,13 +88,24 @@ return 1`;
  * checked script over both keys ({@linkcode RedisStore.replace}).
  *
  * @example With ioredis
- * ```ts ignore
- * import Redis from "ioredis";
+ * ```ts
+ * import { Hono } from "hono";
+ * import { Redis } from "ioredis";
  * import { session } from "@x/hono-session";
  * import { RedisStore } from "@x/hono-session/stores/redis";
  *
- * const redis = new Redis("redis://127.0.0.1:6379", { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
- * session({ store: new RedisStore(redis, { prefix: "myapp:sess:" }) });
+ * const redis = new Redis("redis://127.0.0.1:6379", {
+ *   enableOfflineQueue: false, // fail fast while Redis is down
+ *   maxRetriesPerRequest: 0,
+ * });
+ * redis.on("error", (err) => console.error("redis:", err.message));
+ * // With the offline queue off, a command sent before the connection is
+ * // ready fails ("Stream isn't writeable and enableOfflineQueue options is
+ * // false"): wait for "ready" before serving requests.
+ * await new Promise((resolve) => redis.once("ready", resolve));
+ * const app = new Hono().use(
+ *   session({ store: new RedisStore(redis, { prefix: "myapp:sess:" }) }),
+ * );
  * ```
  */
 export class RedisStore implements SessionStore {
@@ -103,17 +118,19 @@ export class RedisStore implements SessionStore {
    * Wraps a connected client; the store never connects or quits it.
    *
    * @param client A connected ioredis or node-redis client.
-   * @param options See {@linkcode RedisStoreOptions}.
+   * @param options See {@linkcode RedisStoreOptions}; every option has a
+   *   default, so this may be left out.
    * @throws {TypeError} When `client` is neither, or is a node-redis
    *   client with no `"error"` listener.
    */
   constructor(
     client: IoRedisLike | NodeRedisLike,
-    options: RedisStoreOptions = {},
+    options?: RedisStoreOptions,
   ) {
     const c = client as Partial<IoRedisLike & NodeRedisLike>;
     if (c !== null && typeof c === "object" && typeof c.call === "function") {
-      this.#send = ([command, ...args]) => c.call!(command, ...args);
+      const call = c.call.bind(c);
+      this.#send = ([command = "", ...args]) => call(command, ...args);
     } else if (
       c !== null && typeof c === "object" && typeof c.sendCommand === "function"
     ) {
@@ -134,7 +151,7 @@ export class RedisStore implements SessionStore {
         "RedisStore: pass a connected ioredis client (with call()) or node-redis client (with sendCommand())",
       );
     }
-    const prefix = options.prefix ?? "sess:";
+    const prefix = options?.prefix ?? "sess:";
     if (typeof prefix !== "string") {
       throw new TypeError("RedisStore: prefix must be a string");
     }

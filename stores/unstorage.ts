@@ -3,14 +3,17 @@
  * Cloudflare KV, Vercel KV, databases and more, through unstorage's drivers.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Hono } from "hono";
  * import { createStorage } from "unstorage";
  * import fsDriver from "unstorage/drivers/fs";
  * import { session } from "@x/hono-session";
  * import { UnstorageStore } from "@x/hono-session/stores/unstorage";
  *
- * const storage = createStorage({ driver: fsDriver({ base: "./.data/sessions" }) });
- * session({ store: new UnstorageStore(storage) });
+ * const storage = createStorage({
+ *   driver: fsDriver({ base: "./.data/sessions" }),
+ * });
+ * const app = new Hono().use(session({ store: new UnstorageStore(storage) }));
  * ```
  *
  * @module
@@ -23,7 +26,7 @@ import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
  * returns one.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createStorage } from "unstorage";
  * import type { UnstorageLike } from "@x/hono-session/stores/unstorage";
  *
@@ -46,7 +49,7 @@ export interface UnstorageLike {
 /** Options for {@linkcode UnstorageStore}. */
 export interface UnstorageStoreOptions {
   /** Prefix of every key (unstorage's `:` separates levels). Default: `"sessions:"`. */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 // unstorage folds "/" and ":" together and drivers such as the file system
@@ -75,12 +78,17 @@ function escapeKey(id: string): string {
  * `RedisStore`, `DenoKvStore` or `MemoryStore` where that matters.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Hono } from "hono";
  * import { createStorage } from "unstorage";
+ * import memoryDriver from "unstorage/drivers/memory";
  * import { session } from "@x/hono-session";
  * import { UnstorageStore } from "@x/hono-session/stores/unstorage";
  *
- * session({ store: new UnstorageStore(createStorage(), { prefix: "app:sessions:" }) });
+ * const storage = createStorage({ driver: memoryDriver() });
+ * const app = new Hono().use(
+ *   session({ store: new UnstorageStore(storage, { prefix: "app:sessions:" }) }),
+ * );
  * ```
  */
 export class UnstorageStore implements SessionStore {
@@ -91,10 +99,11 @@ export class UnstorageStore implements SessionStore {
    * Wraps a storage made with unstorage's `createStorage()`.
    *
    * @param storage An unstorage storage (`createStorage({ driver })`).
-   * @param options See {@linkcode UnstorageStoreOptions}.
+   * @param options See {@linkcode UnstorageStoreOptions}; every option has a
+   *   default, so this may be left out.
    * @throws {TypeError} When `storage` lacks getItem, setItem or removeItem.
    */
-  constructor(storage: UnstorageLike, options: UnstorageStoreOptions = {}) {
+  constructor(storage: UnstorageLike, options?: UnstorageStoreOptions) {
     const s = storage as Partial<UnstorageLike> | null;
     if (
       s === null || typeof s !== "object" || typeof s.getItem !== "function" ||
@@ -105,7 +114,7 @@ export class UnstorageStore implements SessionStore {
       );
     }
     this.#storage = storage;
-    this.#prefix = options.prefix ?? "sessions:";
+    this.#prefix = options?.prefix ?? "sessions:";
   }
 
   #key(id: string): string {

@@ -2,12 +2,16 @@
 // own (the global augmentation must not leak into the others). Every
 // `@ts-expect-error` line in them must meet a real error, or the check fails.
 import assert from "node:assert/strict";
+import { writeStrictConfig } from "../support/strict_config.ts";
 
 const root = new URL("../", import.meta.url);
 
-async function check(path: string): Promise<{ ok: boolean; output: string }> {
+async function check(
+  path: string,
+  config?: string,
+): Promise<{ ok: boolean; output: string }> {
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--quiet", path],
+    args: ["check", "--quiet", ...(config ? ["--config", config] : []), path],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
@@ -25,6 +29,7 @@ for (
     "global_check.ts",
     "refine_check.ts",
     "store_check.ts",
+    "seed_typing_check.ts",
   ]
 ) {
   Deno.test(`types: tests/types/${name} type-checks`, async () => {
@@ -32,6 +37,21 @@ for (
     assert.ok(ok, output);
   });
 }
+
+Deno.test("types: an app type-checks under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess", async () => {
+  const config = await writeStrictConfig();
+  try {
+    const { ok, output } = await check(
+      "tests/types/strict_app_check.ts",
+      config,
+    );
+    assert.ok(ok, output);
+  } finally {
+    await Deno.remove(config.slice(0, config.lastIndexOf("/")), {
+      recursive: true,
+    });
+  }
+});
 
 Deno.test("types: a file where an expected error does not happen fails the check", async () => {
   const file = new URL(

@@ -1,6 +1,8 @@
-// Builds the package the way JSR's npm layer serves it: ESM JavaScript plus
-// .d.ts declarations, `hono` and `iron-webcrypto` as plain dependencies.
-// One build for every runtime test. Usage:
+// Builds the npm package: ESM JavaScript plus .d.ts declarations, with
+// `iron-webcrypto` as a dependency and `hono` as a peer dependency (the
+// app's own Hono: a second copy would give Context two distinct types), and
+// README.md and LICENSE beside them. One build for every runtime test.
+// Usage:
 //   deno run -A tools/build_npm.ts [outDir]     (default: dist/npm)
 // It writes a staging copy of the sources under dist/, installs TypeScript
 // there from npm, runs tsc, and packs the result with `npm pack`.
@@ -9,7 +11,13 @@ const out = Deno.args[0] ?? `${root}dist/npm`;
 const stage = `${root}dist/stage`;
 
 const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
-const hono = "^4.13.0";
+// The Hono versions this package works with. 4.9.0 added `generateCookie`
+// to `hono/cookie`; 4.12.4 made it refuse a Path or Domain with ";", CR or
+// LF, which session() relies on to refuse such cookie options at creation.
+// `deno task test:runtimes` tests this floor and the newest Hono 4.
+const HONO_PEER = "^4.12.4";
+// The Hono the declarations are compiled against (the newest 4.x).
+const honoForBuild = "^4.13.0";
 const iron = "^2.0.0";
 
 async function run(cmd: string, args: string[], cwd: string): Promise<void> {
@@ -103,14 +111,18 @@ await run("npm", [
   "--no-fund",
   "--silent",
   "typescript@5.9.3",
-  `hono@${hono}`,
+  `hono@${honoForBuild}`,
   `iron-webcrypto@${iron}`,
+  // The ./testing entry registers its cases with node:test and node:assert.
+  "@types/node@^20",
 ], stage);
 await run("npx", ["--no-install", "tsc", "-p", "."], stage);
-// tsc does not copy declaration files it only references, and it drops the
-// `/// <reference types="./_hono_context.d.ts" />` directive from the
-// declarations it emits: without it an npm user's c.session is untyped.
-// Put the file next to the declarations and reference it by path.
+// tsc does not copy declaration files it only references, and (since
+// TypeScript 5.5) it drops a `/// <reference types="./_hono_context.d.ts" />`
+// directive from the declarations it emits unless the directive carries
+// `preserve="true"`: without it an npm user's c.session is untyped. Put the
+// file next to the declarations, and reference it by path where tsc dropped
+// the directive.
 await Deno.copyFile(
   `${stage}/src/_hono_context.d.ts`,
   `${out}/_hono_context.d.ts`,
@@ -140,12 +152,17 @@ await Deno.writeTextFile(
       license: config.license,
       type: "module",
       exports,
-      dependencies: { hono, "iron-webcrypto": iron },
+      dependencies: { "iron-webcrypto": iron },
+      peerDependencies: { hono: HONO_PEER },
     },
     null,
     2,
   ),
 );
+// npm pack takes README.md and LICENSE from the package directory.
+for (const file of ["README.md", "LICENSE"]) {
+  await Deno.copyFile(`${root}${file}`, `${out}/${file}`);
+}
 await run(
   "npm",
   ["pack", "--silent", "--pack-destination", `${root}dist`],

@@ -1,11 +1,13 @@
-// The runtime matrix: builds the npm package once, installs it into a
-// throwaway Node project with hono from npm, then
-//   - type-checks an npm consumer app with tsc (chain and global forms,
-//     with expected-error cases) and runs the compiled app on Node;
+// The runtime matrix: builds the npm package once, checks the tarball
+// (README.md and LICENSE inside, hono a peer dependency), installs it into
+// throwaway Node projects, one per Hono version: the newest Hono 4 and the
+// oldest the peer range allows. For each Hono version it
+//   - type-checks an npm consumer app with tsc (chain, refinement and global
+//     forms, with expected-error cases) and runs the compiled app on Node;
 //   - runs the integration scenarios on Node (@hono/node-server), Bun and
-//     workerd (miniflare), each over a loopback socket;
-//   - runs the store conformance suite on Node against DenoKvStore over
-//     @deno/kv.
+//     workerd (miniflare), each over a loopback socket.
+// Then it runs the store conformance suite on Node against DenoKvStore over
+// @deno/kv (newest Hono).
 // Ends with "N passed, M failed"; exits non-zero on any failure.
 // `deno task test:runtimes`.
 import { build, type Plugin } from "esbuild";
@@ -68,49 +70,54 @@ const built = await run(Deno.execPath(), [
 });
 if (!built.ok) Deno.exit(1);
 
-// 2. A throwaway Node project.
-await Deno.remove(work, { recursive: true }).catch(() => {});
-await Deno.mkdir(`${work}/consumer`, { recursive: true });
-for (const entry of Deno.readDirSync(`${root}tests/runtimes`)) {
-  if (entry.isFile && entry.name.endsWith(".mjs")) {
-    await Deno.copyFile(
-      `${root}tests/runtimes/${entry.name}`,
-      `${work}/${entry.name}`,
-    );
-  }
-}
-for (const file of ["app.ts", "global_check.ts"]) {
-  await Deno.copyFile(
-    `${root}tests/runtimes/consumer/${file}`,
-    `${work}/consumer/${file}`,
-  );
-}
+// 2. The package as packed: README.md and LICENSE inside, and hono a peer
+// dependency (the app's own Hono: a second copy breaks Context's type).
 const tarball =
   [...Deno.readDirSync(`${root}dist`)].find((e) => e.name.endsWith(".tgz"))!
     .name;
-await Deno.writeTextFile(
-  `${work}/package.json`,
-  JSON.stringify(
-    {
-      private: true,
-      type: "module",
-      dependencies: {
-        "@x/hono-session": `file:../${tarball}`,
-        "hono": "^4.13.0",
-        "@hono/node-server": "^2.1.9",
-        "@deno/kv": "^0.14.0",
-        "@sinonjs/fake-timers": "^15.5.0",
-        "bun": "^1.4.4",
-        "esbuild": "0.25.12",
-        "miniflare": "3.20250718.2",
-        "typescript": "5.9.3",
-        "@types/node": "^20",
-      },
-    },
-    null,
-    2,
-  ),
+const listing = await run("tar", ["tzf", `${root}dist/${tarball}`], {
+  cwd: root,
+  quiet: true,
+});
+const packed = new Set(listing.out.split("\n").map((line) => line.trim()));
+const missing = ["package/README.md", "package/LICENSE"].filter((file) =>
+  !packed.has(file)
 );
+count(
+  "npm package: the tarball contains README.md and LICENSE",
+  listing.ok && missing.length === 0,
+  listing.ok ? `missing: ${missing.join(", ")}` : listing.out,
+);
+const manifestText = await run("tar", [
+  "xzf",
+  `${root}dist/${tarball}`,
+  "-O",
+  "package/package.json",
+], { cwd: root, quiet: true });
+let manifest: {
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+} = {};
+try {
+  manifest = JSON.parse(manifestText.out);
+} catch { /* counted below */ }
+// The oldest Hono the package claims: the floor of its peer range.
+const oldestHono = /^\^(4\.\d+\.\d+)$/.exec(
+  manifest.peerDependencies?.hono ?? "",
+)?.[1];
+count(
+  "npm package: hono is a peer dependency (^4.x.y), not a dependency",
+  oldestHono !== undefined && manifest.dependencies?.hono === undefined,
+  manifestText.out,
+);
+
+// 3. Throwaway Node projects: the main one with the newest Hono 4 and all
+// the tools, and one with the oldest Hono the peer range allows, in a
+// folder inside it, which installs only the package, that Hono and the
+// Node adapter; everything else (tsc, @types/node, bun, esbuild, miniflare)
+// resolves from the main project's node_modules, one level up.
+await Deno.remove(work, { recursive: true }).catch(() => {});
+const nodeServer = "^2.1.9";
 const tsconfig = (files: string[], extra: Record<string, unknown> = {}) =>
   JSON.stringify({
     compilerOptions: {
@@ -125,13 +132,54 @@ const tsconfig = (files: string[], extra: Record<string, unknown> = {}) =>
     },
     files,
   });
+async function stageProject(dir: string): Promise<void> {
+  await Deno.mkdir(`${dir}/consumer`, { recursive: true });
+  for (const entry of Deno.readDirSync(`${root}tests/runtimes`)) {
+    if (entry.isFile && entry.name.endsWith(".mjs")) {
+      await Deno.copyFile(
+        `${root}tests/runtimes/${entry.name}`,
+        `${dir}/${entry.name}`,
+      );
+    }
+  }
+  for (const file of ["app.ts", "global_check.ts"]) {
+    await Deno.copyFile(
+      `${root}tests/runtimes/consumer/${file}`,
+      `${dir}/consumer/${file}`,
+    );
+  }
+  await Deno.writeTextFile(
+    `${dir}/tsconfig.app.json`,
+    tsconfig(["consumer/app.ts"], { outDir: "out" }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/tsconfig.global.json`,
+    tsconfig(["consumer/global_check.ts"], { noEmit: true }),
+  );
+}
+await stageProject(work);
 await Deno.writeTextFile(
-  `${work}/tsconfig.app.json`,
-  tsconfig(["consumer/app.ts"], { outDir: "out" }),
-);
-await Deno.writeTextFile(
-  `${work}/tsconfig.global.json`,
-  tsconfig(["consumer/global_check.ts"], { noEmit: true }),
+  `${work}/package.json`,
+  JSON.stringify(
+    {
+      private: true,
+      type: "module",
+      dependencies: {
+        "@x/hono-session": `file:../${tarball}`,
+        "hono": "^4",
+        "@hono/node-server": nodeServer,
+        "@deno/kv": "^0.14.0",
+        "@sinonjs/fake-timers": "^15.5.0",
+        "bun": "^1.4.4",
+        "esbuild": "0.25.12",
+        "miniflare": "3.20250718.2",
+        "typescript": "5.9.3",
+        "@types/node": "^20",
+      },
+    },
+    null,
+    2,
+  ),
 );
 const installed = await run("npm", [
   "install",
@@ -151,41 +199,102 @@ if (!installed.ok) {
   }
 }
 
-// 3. The npm consumer: tsc, then run.
-const tscApp = await run("npx", [
-  "--no-install",
-  "tsc",
-  "-p",
-  "tsconfig.app.json",
-], { quiet: true });
-count(
-  "npm consumer: tsc type-checks the chain form (with @ts-expect-error cases)",
-  tscApp.ok,
-  tscApp.out,
-);
-const tscGlobal = await run("npx", [
-  "--no-install",
-  "tsc",
-  "-p",
-  "tsconfig.global.json",
-], { quiet: true });
-count(
-  "npm consumer: tsc type-checks the global form in a sub-app",
-  tscGlobal.ok,
-  tscGlobal.out,
-);
-if (tscApp.ok) {
-  const app = await run("node", ["out/app.js"]);
-  tally(app.out, app.ok, "npm consumer run");
+// The projects to test: the newest Hono 4 (main project) and the floor of
+// the peer range, each checked to hold exactly one copy of hono, its own.
+const projects: { dir: string; hono: string }[] = [];
+async function honoIn(dir: string, wanted?: string): Promise<void> {
+  let version = "";
+  try {
+    version = JSON.parse(
+      await Deno.readTextFile(`${dir}/node_modules/hono/package.json`),
+    ).version;
+  } catch { /* reported below */ }
+  const resolved = await run("node", [
+    "--input-type=module",
+    "-e",
+    'console.log(import.meta.resolve("hono"))',
+  ], { cwd: dir, quiet: true });
+  const nested = await Deno.stat(
+    `${dir}/node_modules/@x/hono-session/node_modules/hono`,
+  ).then(() => true, () => false);
+  const ok = version !== "" && (wanted === undefined || version === wanted) &&
+    resolved.out.trim().startsWith(`file://${dir}/node_modules/hono/`) &&
+    !nested;
+  count(
+    `npm project with hono ${
+      version || wanted
+    }: one copy of hono, the app's own`,
+    ok,
+    `installed ${version || "none"}, resolved ${resolved.out.trim()}${
+      nested ? ", and a nested copy under @x/hono-session" : ""
+    }`,
+  );
+  if (ok) projects.push({ dir, hono: version });
+}
+await honoIn(work);
+if (oldestHono !== undefined && oldestHono !== projects[0]?.hono) {
+  const dir = `${work}/hono-${oldestHono}`;
+  await stageProject(dir);
+  await Deno.writeTextFile(
+    `${dir}/package.json`,
+    JSON.stringify(
+      {
+        private: true,
+        type: "module",
+        dependencies: {
+          "@x/hono-session": `file:../../${tarball}`,
+          "hono": oldestHono,
+          "@hono/node-server": nodeServer,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  // No --legacy-peer-deps: this also proves the peer range takes it.
+  const old = await run("npm", ["install", "--no-audit", "--no-fund"], {
+    cwd: dir,
+    quiet: true,
+  });
+  if (old.ok) await honoIn(dir, oldestHono);
+  else count(`npm install with hono ${oldestHono}`, false, old.out);
 }
 
-// 4. The scenarios on each runtime.
-const node = await run("node", ["node.mjs"]);
-tally(node.out, node.ok, "node scenarios");
-const bun = await run(`${work}/node_modules/.bin/bun`, ["bun.mjs"]);
-tally(bun.out, bun.ok, "bun scenarios");
-const workerd = await run("node", ["workerd.mjs"]);
-tally(workerd.out, workerd.ok, "workerd scenarios");
+// 4. For each Hono: the npm consumer (tsc, then run), and the scenarios on
+// each runtime.
+const tsc = `${work}/node_modules/typescript/bin/tsc`;
+for (const { dir, hono } of projects) {
+  const tscApp = await run("node", [tsc, "-p", "tsconfig.app.json"], {
+    cwd: dir,
+    quiet: true,
+  });
+  count(
+    `npm consumer (hono ${hono}): tsc type-checks the chain form and a refining middleware (with @ts-expect-error cases)`,
+    tscApp.ok,
+    tscApp.out,
+  );
+  const tscGlobal = await run("node", [tsc, "-p", "tsconfig.global.json"], {
+    cwd: dir,
+    quiet: true,
+  });
+  count(
+    `npm consumer (hono ${hono}): tsc type-checks the global form in a sub-app`,
+    tscGlobal.ok,
+    tscGlobal.out,
+  );
+  if (tscApp.ok) {
+    const app = await run("node", ["out/app.js", hono], { cwd: dir });
+    tally(app.out, app.ok, `npm consumer run (hono ${hono})`);
+  }
+  const node = await run("node", ["node.mjs", hono], { cwd: dir });
+  tally(node.out, node.ok, `node scenarios (hono ${hono})`);
+  const bun = await run(`${work}/node_modules/.bin/bun`, ["bun.mjs", hono], {
+    cwd: dir,
+  });
+  tally(bun.out, bun.ok, `bun scenarios (hono ${hono})`);
+  const workerd = await run("node", ["workerd.mjs", hono], { cwd: dir });
+  tally(workerd.out, workerd.ok, `workerd scenarios (hono ${hono})`);
+}
 
 // 5. The store conformance suite on Node, against DenoKvStore over
 // @deno/kv, bundled onto the npm build: imports of the library's sources
@@ -234,6 +343,29 @@ failed += kvFail;
 if (kvPass === 0) {
   count("DenoKvStore conformance on Node ran no test", false, kv.out);
 }
+
+// Counts what `node --test --test-reporter=spec` or `bun test` reported.
+function tallyRunner(label: string, r: { ok: boolean; out: string }): void {
+  const num = (re: RegExp) => Number(r.out.match(re)?.[1] ?? 0);
+  const p = num(/^ℹ pass (\d+)$/m) + num(/^\s*(\d+) pass$/m);
+  const f = num(/^ℹ fail (\d+)$/m) + num(/^ℹ cancelled (\d+)$/m) +
+    num(/^\s*(\d+) fail$/m);
+  passed += p;
+  failed += f;
+  if (!r.ok && f === 0) count(`${label} failed`, false, r.out);
+  if (p === 0) count(`${label} ran no test`, false, r.out);
+}
+
+// 6. The published conformance kit (@x/hono-session/testing) from the npm
+// build, against MemoryStore and a Map, on Node and on Bun.
+tallyRunner(
+  "conformance kit on Node",
+  await run("node", ["--test", "--test-reporter=spec", "testing_kit.mjs"]),
+);
+tallyRunner(
+  "conformance kit on Bun",
+  await run(`${work}/node_modules/.bin/bun`, ["test", "./testing_kit.mjs"]),
+);
 
 console.log(`${passed} passed, ${failed} failed`);
 Deno.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -128,3 +128,102 @@ Deno.test("the demo keeps sessions in .data/demo.kv by default: they survive a r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// The `deno run` flags of `deno task demo`, read from deno.json so that
+// the test follows the task.
+async function demoTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  );
+  const words: string[] = config.tasks.demo.trim().split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
+  assert.equal(words.at(-1), "examples/demo.ts");
+  return words.slice(2, -1);
+}
+
+Deno.test("deno task demo refuses a SESSION_KV_PATH outside .data/ and says how to run it instead", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });
+  try {
+    const elsewhere = `${dir}/elsewhere/demo.kv`;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--config",
+        new URL("../../deno.json", import.meta.url).pathname,
+        ...await demoTaskFlags(),
+        new URL("../../examples/demo.ts", import.meta.url).pathname,
+      ],
+      cwd: dir,
+      env: { SESSION_KV_PATH: elsewhere, PORT: "0", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, err);
+    assert.equal(new TextDecoder().decode(stdout), "", "it never listens");
+    assert.match(err, /^demo: SESSION_KV_PATH is ".*elsewhere\/demo\.kv"/);
+    assert.match(err, /pick a path under \.data\//);
+    assert.match(err, /deno run -A examples\/demo\.ts/);
+    assert.doesNotMatch(err, /Uncaught|NotCapable/, "a message, not a crash");
+    await assert.rejects(
+      () => Deno.stat(`${dir}/elsewhere`),
+      Deno.errors.NotFound,
+      "nothing created",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with wider permissions (deno run -A), SESSION_KV_PATH can be anywhere", async () => {
+  // This test runs with --allow-all, as `deno run -A examples/demo.ts` does.
+  const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });
+  try {
+    const path = `${dir}/elsewhere/demo.kv`;
+    const settings = await settingsFromEnv(
+      new Map([["SESSION_KV_PATH", path]]),
+    );
+    try {
+      assert.equal(settings.mode, "kv");
+      const jar = new Jar(demoApp(settings.options));
+      assert.equal(
+        (await jar.fetch(`${ORIGIN}/login`, form("Grace"))).status,
+        303,
+      );
+      assert.deepEqual(await jar.text(`${ORIGIN}/me`), [
+        200,
+        '{"userId":"Grace"}',
+      ]);
+    } finally {
+      settings.close();
+    }
+    assert.ok((await Deno.stat(path)).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the demo answers 403 to a form post without an Origin header (curl's default), and accepts it with one", async () => {
+  const settings = await settingsFromEnv(new Map([["SESSION_MODE", "memory"]]));
+  using _ = { [Symbol.dispose]: settings.close };
+  const app = demoApp(settings.options);
+  const post = (headers: Record<string, string>) =>
+    app.request("http://localhost:8000/login", {
+      method: "POST",
+      body: new URLSearchParams({ name: "Ada" }),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...headers,
+      },
+    });
+  const bare = await post({});
+  assert.equal(bare.status, 403, "no Origin: refused by csrf()");
+  assert.equal(bare.headers.get("set-cookie"), null);
+  assert.equal(
+    (await post({ origin: "http://127.0.0.1:8000" })).status,
+    403,
+    "the origin must be the one the server is called by",
+  );
+  const ok = await post({ origin: "http://localhost:8000" });
+  assert.equal(ok.status, 303, 'curl -H "Origin: http://localhost:8000"');
+});

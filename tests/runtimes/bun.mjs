@@ -2,6 +2,9 @@
 import { createApp, MODES } from "./app.mjs";
 import { report, runScenarios } from "./scenarios.mjs";
 
+// The Hono version under test, as tools/test_runtimes.ts passes it.
+const hono = process.argv[2] ? ` hono ${process.argv[2]}` : "";
+
 let failed = 0;
 for (const mode of MODES) {
   const server = Bun.serve({
@@ -11,7 +14,7 @@ for (const mode of MODES) {
   });
   try {
     failed += report(
-      `bun ${Bun.version}`,
+      `bun ${Bun.version}${hono}`,
       mode,
       await runScenarios(`http://127.0.0.1:${server.port}`, mode),
     );

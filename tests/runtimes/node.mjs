@@ -3,6 +3,9 @@ import { serve } from "@hono/node-server";
 import { createApp, MODES } from "./app.mjs";
 import { report, runScenarios } from "./scenarios.mjs";
 
+// The Hono version under test, as tools/test_runtimes.ts passes it.
+const hono = process.argv[2] ? ` hono ${process.argv[2]}` : "";
+
 let failed = 0;
 for (const mode of MODES) {
   const server = await new Promise((resolve) => {
@@ -15,7 +18,7 @@ for (const mode of MODES) {
   const { port } = server.address();
   try {
     failed += report(
-      `node ${process.version}`,
+      `node ${process.version}${hono}`,
       mode,
       await runScenarios(`http://127.0.0.1:${port}`, mode),
     );

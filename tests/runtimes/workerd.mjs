@@ -5,6 +5,9 @@ import { Miniflare } from "miniflare";
 import { MODES } from "./app.mjs";
 import { report, runScenarios } from "./scenarios.mjs";
 
+// The Hono version under test, as tools/test_runtimes.ts passes it.
+const hono = process.argv[2] ? ` hono ${process.argv[2]}` : "";
+
 const bundle = await build({
   entryPoints: [new URL("./worker.mjs", import.meta.url).pathname],
   bundle: true,
@@ -26,7 +29,7 @@ let failed = 0;
 try {
   for (const mode of MODES) {
     failed += report(
-      "workerd (miniflare)",
+      `workerd (miniflare)${hono}`,
       mode,
       await runScenarios(new URL(mode, url).href, mode),
     );

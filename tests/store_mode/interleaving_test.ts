@@ -122,9 +122,9 @@ interface Probe {
   loaded: Map<number, boolean>;
 }
 
-function live(record: SessionRecord | null | undefined): boolean {
-  return record !== undefined && record !== null &&
-    record.expires > Date.now();
+function live(record: unknown): record is SessionRecord {
+  return typeof record === "object" && record !== null &&
+    (record as SessionRecord).expires > Date.now();
 }
 
 /**
@@ -171,7 +171,7 @@ function gated(bench: Bench): SessionStore {
         if (request !== undefined && !bench.probe.loaded.has(request)) {
           bench.probe.loaded.set(
             request,
-            live(record) && record!.data.lineage === LINEAGE,
+            live(record) && record.data.lineage === LINEAGE,
           );
         }
         return record;
@@ -343,7 +343,7 @@ async function checkOrdering(
   const entries = new Map<string, SessionRecord>();
   for (const key of probe.written) {
     const record = await real.get(key, undefined as never);
-    if (live(record)) entries.set(key, record!);
+    if (live(record)) entries.set(key, record);
   }
   const lineage = [...entries].filter(([, r]) => r.data.lineage === LINEAGE);
 

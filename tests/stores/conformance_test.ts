@@ -1,26 +1,42 @@
-// The conformance suite against every store we ship or document.
+// The published conformance kit (@x/hono-session/testing) against every
+// store we ship or document. The stores of this package claim checked
+// writes and their own expiry check; a plain Map and an async custom store
+// (neither checks anything) pass the basic cases.
 import { MemoryStore } from "../../stores/memory.ts";
 import { DenoKvStore } from "../../stores/deno_kv.ts";
 import type { SessionRecord } from "../../mod.ts";
 import { AsyncStore } from "../_helpers.ts";
-import { storeConformance } from "./_conformance.ts";
+import {
+  storeConformance,
+  type StoreConformanceOptions,
+} from "../../testing.ts";
 
-storeConformance("Map", () => ({ store: new Map<string, SessionRecord>() }));
+const checked: StoreConformanceOptions = {
+  checksConflicts: true,
+  checksExpiry: true,
+};
+const basic: StoreConformanceOptions = { checksConflicts: false };
+
+storeConformance(
+  "Map",
+  () => ({ store: new Map<string, SessionRecord>() }),
+  basic,
+);
 
 storeConformance("MemoryStore", () => {
   const store = new MemoryStore();
   return { store, close: () => store.close() };
-});
+}, checked);
 
 storeConformance("MemoryStore with maxEntries", () => {
   const store = new MemoryStore({ maxEntries: 1000, sweepInterval: 1 });
   return { store, close: () => store.close() };
-});
+}, checked);
 
 storeConformance("DenoKvStore on :memory:", async () => {
   const kv = await Deno.openKv(":memory:");
   return { store: new DenoKvStore(kv), close: () => kv.close() };
-});
+}, checked);
 
 storeConformance("DenoKvStore on a file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hono-session-kv-" });
@@ -32,6 +48,10 @@ storeConformance("DenoKvStore on a file", async () => {
       await Deno.remove(dir, { recursive: true });
     },
   };
-});
+}, checked);
 
-storeConformance("async custom store", () => ({ store: new AsyncStore() }));
+storeConformance(
+  "async custom store",
+  () => ({ store: new AsyncStore() }),
+  basic,
+);

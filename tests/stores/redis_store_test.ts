@@ -12,7 +12,7 @@ import {
   type SessionRecord,
 } from "../../mod.ts";
 import { RedisStore } from "../../stores/redis.ts";
-import { storeConformance } from "./_conformance.ts";
+import { storeConformance } from "../../testing.ts";
 import { basicApp, Jar, storeKey } from "../_helpers.ts";
 import {
   redisAvailable,
@@ -129,7 +129,7 @@ if (!redisAvailable && redisRequired) {
           await server.stop();
         },
       };
-    });
+    }, { checksConflicts: true, checksExpiry: true });
   }
 
   Deno.test("RedisStore: entries carry Redis's own expiry (PX) and a prefix", async () => {

@@ -5,12 +5,15 @@ import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import fsDriver from "unstorage/drivers/fs";
 import { type UnstorageLike, UnstorageStore } from "../../stores/unstorage.ts";
-import { storeConformance } from "./_conformance.ts";
+import { storeConformance } from "../../testing.ts";
 import { basicApp, Jar, storeKey } from "../_helpers.ts";
+
+// unstorage has no compare-and-set: no conflict checks to claim.
+const claims = { checksConflicts: false, checksExpiry: true };
 
 storeConformance("UnstorageStore (memory driver)", () => ({
   store: new UnstorageStore(createStorage({ driver: memoryDriver() })),
-}));
+}), claims);
 
 storeConformance("UnstorageStore (fs driver)", async () => {
   const base = await Deno.makeTempDir({ prefix: "hono-session-unstorage-" });
@@ -22,7 +25,7 @@ storeConformance("UnstorageStore (fs driver)", async () => {
       await Deno.remove(base, { recursive: true });
     },
   };
-});
+}, claims);
 
 Deno.test("UnstorageStore hands the driver a ttl to the session's deadline, under its prefix", async () => {
   const calls: [string, unknown, unknown][] = [];

@@ -1,0 +1,678 @@
+// The cases of the store conformance kit: what every store must do (through
+// a real app and directly), and what a store that claims more must do too.
+import assert from "node:assert/strict";
+import type { Context } from "hono";
+import {
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+} from "../mod.ts";
+import { randomToken, storeKey } from "../_store_mode/ids.ts";
+import { aContext, BIG, testApp } from "./app.ts";
+import { Jar } from "./jar.ts";
+
+/**
+ * Which stores a case applies to: `basic` to every store; `expiry` to a
+ * store whose own `get` drops expired entries; `conflicts` to a store whose
+ * `set` refuses stale writes; `replace` to one that also has `replace`.
+ */
+export type Group = "basic" | "expiry" | "conflicts" | "replace";
+
+/** One conformance case. */
+export interface Case {
+  title: string;
+  group: Group;
+  run(store: SessionStore): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+function record(
+  data: Record<string, unknown>,
+  ttlMs = 60_000,
+): SessionRecord {
+  return { data, expires: Date.now() + ttlMs };
+}
+
+/**
+ * A new session id, as the middleware makes them, and the key the store
+ * sees: every case uses ids of its own, so a store shared between cases
+ * does not upset them.
+ */
+function anId(): { token: string; key: string } {
+  const token = randomToken();
+  return { token, key: storeKey(token) };
+}
+
+/** What the store's `get` returns, typed as the record it should be. */
+async function read(
+  store: SessionStore,
+  id: string,
+  c: Context,
+): Promise<SessionRecord | undefined> {
+  const got = await store.get(id, c);
+  return got === undefined || got === null ? undefined : got as SessionRecord;
+}
+
+async function absent(
+  store: SessionStore,
+  id: string,
+  c: Context,
+  what: string,
+): Promise<void> {
+  const got = await store.get(id, c);
+  assert.ok(
+    got === undefined || got === null,
+    `${what}: expected no entry, got ${JSON.stringify(got)?.slice(0, 200)}`,
+  );
+}
+
+async function holds(
+  store: SessionStore,
+  id: string,
+  c: Context,
+  data: Record<string, unknown>,
+  what: string,
+): Promise<void> {
+  const got = await read(store, id, c);
+  assert.ok(got !== undefined, `${what}: expected an entry`);
+  assert.deepEqual(got.data, data, what);
+}
+
+/** Fails unless `action` throws (or rejects with) a SessionConflictError. */
+async function conflicts(action: () => unknown, what: string): Promise<void> {
+  let thrown: unknown;
+  try {
+    await action();
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown !== undefined, `${what}: expected a SessionConflictError`);
+  if (!(thrown instanceof SessionConflictError)) {
+    assert.fail(
+      `${what}: expected a SessionConflictError (the class of the @x/hono-session copy the app uses), got ${
+        thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : thrown
+      }`,
+    );
+  }
+}
+
+/**
+ * Sends `path` and waits until the request has loaded its session and is
+ * held; `release()` lets it finish, `done` is its response.
+ */
+async function held(
+  app: ReturnType<typeof testApp>,
+  jar: Jar,
+  path: string,
+): Promise<{ done: Promise<Response>; release(): void }> {
+  const hold = app.hold();
+  let reached = false;
+  const done = jar.fetch(path, { method: "POST" });
+  await Promise.race([
+    hold.reached.then(() => reached = true),
+    done.then(async (res) => {
+      if (reached) return;
+      throw new Error(
+        `${path} answered ${res.status} before reaching its handler: ${await res
+          .clone().text()}`,
+      );
+    }),
+  ]);
+  return { done, release: hold.release };
+}
+
+/** Every case, in the order they run. */
+export const CASES: readonly Case[] = [
+  {
+    title: "a session round-trips through the middleware",
+    group: "basic",
+    async run(store) {
+      const jar = new Jar(testApp({ store }).app);
+      assert.equal((await jar.fetch("/login", { method: "POST" })).status, 200);
+      assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+      const saved = await read(
+        store,
+        storeKey(jar.get("sid")!),
+        await aContext(),
+      );
+      assert.deepEqual(saved?.data, { userId: "ada" });
+      assert.ok(saved!.expires > Date.now(), "expires is in the future");
+    },
+  },
+  {
+    title: "get returns every field set saved",
+    group: "basic",
+    async run(store) {
+      const c = await aContext();
+      const now = Date.now();
+      const saved: SessionRecord = {
+        data: {
+          userId: "u-42",
+          n: 1.5,
+          yes: true,
+          none: null,
+          list: [1, "two", { three: 3 }],
+          nested: { "ü🙂 \u2028": "quotes \" ' \\ <tag> & \u0000" },
+          notice: "flashed",
+        },
+        expires: now + 60_000,
+        created: now - 1_000,
+        limit: now + 120_000,
+        flash: ["notice"],
+      };
+      const { key } = anId();
+      await absent(store, key, c, "before any set");
+      await store.set(key, structuredClone(saved), c);
+      assert.deepEqual(await store.get(key, c), saved);
+      assert.deepEqual(await store.get(key, await aContext()), saved);
+    },
+  },
+  {
+    title: "a later set replaces what was saved",
+    group: "basic",
+    async run(store) {
+      const jar = new Jar(testApp({ store }).app);
+      for (let i = 1; i <= 3; i++) {
+        assert.deepEqual(await jar.text("/count", { method: "POST" }), [
+          200,
+          String(i),
+        ]);
+      }
+      const c = await aContext();
+      await holds(store, storeKey(jar.get("sid")!), c, { n: 3 }, "after 3");
+      // Directly: the whole record is replaced, not merged.
+      const { key } = anId();
+      await store.set(key, record({ a: 1, b: 2 }), c);
+      await store.set(key, record({ b: 3 }), c);
+      await holds(store, key, await aContext(), { b: 3 }, "second set");
+    },
+  },
+  {
+    title:
+      "delete: a sign-out removes the entry and the old cookie finds nothing",
+    group: "basic",
+    async run(store) {
+      const jar = new Jar(testApp({ store }).app);
+      await jar.fetch("/login", { method: "POST" });
+      const token = jar.get("sid")!;
+      const key = storeKey(token);
+      await holds(store, key, await aContext(), { userId: "ada" }, "login");
+      assert.deepEqual(await jar.text("/logout", { method: "POST" }), [
+        200,
+        "bye",
+      ]);
+      await absent(store, key, await aContext(), "after sign-out");
+      assert.deepEqual(
+        await jar.text("/read", { headers: { cookie: `sid=${token}` } }),
+        [200, "-"],
+      );
+      // Deleting what is not there is no error.
+      await store.delete(anId().key, await aContext());
+      await store.delete(key, await aContext());
+    },
+  },
+  {
+    title: "expiry: a session ends at its deadline (maxAge 0.5 s, real time)",
+    group: "basic",
+    async run(store) {
+      const jar = new Jar(testApp({ store, maxAge: 0.5 }).app);
+      await jar.fetch("/login", { method: "POST" });
+      const token = jar.get("sid")!;
+      const saved = await read(store, storeKey(token), await aContext());
+      assert.ok(saved, "saved at login");
+      const deadline = saved.expires;
+      assert.ok(
+        deadline > Date.now() && deadline <= Date.now() + 500,
+        `expires ${deadline - Date.now()} ms from now`,
+      );
+      const [status, body] = await jar.text("/read");
+      // Only meaningful if the read started well before the deadline.
+      if (Date.now() < deadline - 100) {
+        assert.deepEqual([status, body], [200, "ada"], "before the deadline");
+      }
+      await sleep(Math.max(0, deadline - Date.now()) + 20);
+      assert.deepEqual(
+        await jar.text("/read", { headers: { cookie: `sid=${token}` } }),
+        [200, "-"],
+        "after the deadline",
+      );
+    },
+  },
+  {
+    title:
+      "expiry: an entry past its deadline is never served, even while the store still holds it",
+    group: "basic",
+    async run(store) {
+      const { app } = testApp({ store });
+      const read = async (token: string) =>
+        await (await app.request("/read", {
+          headers: { cookie: `sid=${token}` },
+        })).text();
+      const c = await aContext();
+      // Already past: a store may keep it, drop it or refuse it.
+      const past = anId();
+      try {
+        await store.set(past.key, {
+          data: { userId: "past" },
+          expires: Date.now() - 1_000,
+        }, c);
+      } catch {
+        // Refusing a record that has already expired is fine.
+      }
+      assert.equal(await read(past.token), "-", "a record already expired");
+      // Expiring shortly.
+      const soon = anId();
+      const expires = Date.now() + 300;
+      await store.set(soon.key, { data: { userId: "soon" }, expires }, c);
+      const before = await read(soon.token);
+      if (Date.now() < expires - 50) assert.equal(before, "soon");
+      await sleep(Math.max(0, expires - Date.now()) + 20);
+      assert.equal(await read(soon.token), "-", "past its deadline");
+    },
+  },
+  {
+    title: "an unknown id finds nothing and is never adopted",
+    group: "basic",
+    async run(store) {
+      const planted = anId();
+      const c = await aContext();
+      await absent(store, planted.key, c, "unknown key");
+      await absent(store, planted.token, c, "unknown id");
+      const jar = new Jar(testApp({ store }).app);
+      jar.cookies.set("sid", planted.token);
+      assert.deepEqual(await jar.text("/read"), [200, "-"]);
+      await jar.fetch("/login", { method: "POST" });
+      assert.notEqual(jar.get("sid"), planted.token, "a new id was issued");
+      await absent(store, planted.key, c, "planted id after login");
+      await absent(store, planted.token, c, "planted id after login");
+    },
+  },
+  {
+    title: "concurrent writes to different sessions all land",
+    group: "basic",
+    async run(store) {
+      const { app } = testApp({ store });
+      const jars = Array.from({ length: 20 }, () => new Jar(app));
+      await Promise.all(
+        jars.map((jar, i) =>
+          jar.fetch(`/login?user=u${i}`, { method: "POST" })
+        ),
+      );
+      for (let round = 1; round <= 3; round++) {
+        const answers = await Promise.all(
+          jars.map((jar) => jar.text("/count", { method: "POST" })),
+        );
+        for (const answer of answers) {
+          assert.deepEqual(answer, [200, String(round)]);
+        }
+      }
+      const c = await aContext();
+      for (const [i, jar] of jars.entries()) {
+        await holds(store, storeKey(jar.get("sid")!), c, {
+          userId: `u${i}`,
+          n: 3,
+        }, `session ${i}`);
+      }
+    },
+  },
+  {
+    title: "a large value (about 31 KB of JSON) round-trips",
+    group: "basic",
+    async run(store) {
+      const jar = new Jar(testApp({ store }).app);
+      const [status, body] = await jar.text("/big", { method: "POST" });
+      assert.equal(status, 200, body);
+      assert.deepEqual(await (await jar.fetch("/big")).json(), BIG);
+    },
+  },
+  {
+    title: "ids that differ slightly are kept apart",
+    group: "basic",
+    async run(store) {
+      const c = await aContext();
+      // What the middleware passes: 43 base64url characters, then `.` and
+      // the cookie's name unless it is "sid". A random stem keeps them apart
+      // from other cases' ids.
+      const base = randomToken();
+      const stem = base.slice(0, 38);
+      const [upper, lower] = [`${stem}AAAAA`, `${stem}aaaaa`];
+      const ids = [
+        upper,
+        lower,
+        `${stem}-----`,
+        `${stem}_____`,
+        `${stem}aaaa-`,
+        `${stem}aaaa_`,
+        base,
+        `${base}.s`,
+        `${base}.__Host-sid`,
+        `${base}.!#$%&'*+^\`|~`,
+        `${base}.%`,
+        `${base}._`,
+        `${base}.*`,
+      ];
+      for (const [i, id] of ids.entries()) {
+        await store.set(id, record({ i }), c);
+      }
+      for (const [i, id] of ids.entries()) {
+        await holds(store, id, c, { i }, JSON.stringify(id));
+      }
+      await store.delete(lower, c);
+      await absent(store, lower, c, "deleted");
+      await holds(store, upper, c, { i: 0 }, "the other case survives");
+      await store.delete(base, c);
+      await holds(store, `${base}.s`, c, { i: 7 }, "a longer id survives");
+      for (const id of ids) await store.delete(id, c);
+      for (const id of ids) await absent(store, id, c, JSON.stringify(id));
+    },
+  },
+  {
+    title: "two middleware instances share one store",
+    group: "basic",
+    async run(store) {
+      const a = new Jar(testApp({ store }).app);
+      const b = new Jar(testApp({ store }).app);
+      await a.fetch("/login?user=shared", { method: "POST" });
+      const old = a.get("sid")!;
+      b.cookies.set("sid", old);
+      assert.deepEqual(await b.text("/read"), [200, "shared"]);
+      assert.deepEqual(await a.text("/regenerate", { method: "POST" }), [
+        200,
+        "ok",
+      ]);
+      assert.notEqual(a.get("sid"), old, "regenerate gave a new id");
+      assert.deepEqual(await b.text("/read"), [200, "-"], "old id after");
+      b.cookies.set("sid", a.get("sid")!);
+      assert.deepEqual(await b.text("/read"), [200, "shared"], "new id");
+      await b.fetch("/logout", { method: "POST" });
+      assert.deepEqual(await a.text("/read"), [200, "-"], "after sign-out");
+    },
+  },
+  {
+    title: "get never returns an entry past its expires",
+    group: "expiry",
+    async run(store) {
+      const c = await aContext();
+      const past = anId().key;
+      await store.set(past, {
+        data: { userId: "past" },
+        expires: Date.now() - 1_000,
+      }, c);
+      await absent(store, past, c, "a record set already expired");
+      const soon = anId().key;
+      const expires = Date.now() + 250;
+      await store.set(soon, { data: { userId: "soon" }, expires }, c);
+      const before = await read(store, soon, c);
+      if (Date.now() < expires - 50) {
+        assert.equal(before?.data.userId, "soon", "before the deadline");
+      }
+      await sleep(Math.max(0, expires - Date.now()) + 20);
+      await absent(store, soon, c, "past its deadline");
+      await absent(store, soon, await aContext(), "past its deadline");
+    },
+  },
+  {
+    title:
+      "set refuses a write based on a stale read: another request changed the entry",
+    group: "conflicts",
+    async run(store) {
+      const { key } = anId();
+      await store.set(key, record({ v: 1 }), await aContext());
+      const slow = await aContext();
+      const fast = await aContext();
+      await store.get(key, slow);
+      await store.get(key, fast);
+      await store.set(key, record({ v: 2 }), fast);
+      await conflicts(() => store.set(key, record({ v: 3 }), slow), "set");
+      await holds(store, key, await aContext(), { v: 2 }, "the other write");
+    },
+  },
+  {
+    title:
+      "set refuses a write based on a stale read: another request deleted the entry",
+    group: "conflicts",
+    async run(store) {
+      const { key } = anId();
+      await store.set(key, record({ userId: "ada" }), await aContext());
+      const slow = await aContext();
+      await store.get(key, slow);
+      const signOut = await aContext();
+      await store.get(key, signOut);
+      await store.delete(key, signOut);
+      await conflicts(
+        () => store.set(key, record({ userId: "ada", cart: 1 }), slow),
+        "set after a delete",
+      );
+      await absent(store, key, await aContext(), "still signed out");
+    },
+  },
+  {
+    title:
+      "set refuses a write based on a stale read: another request created the entry",
+    group: "conflicts",
+    async run(store) {
+      const { key } = anId();
+      const slow = await aContext();
+      await absent(store, key, slow, "at first");
+      await store.set(key, record({ v: "theirs" }), await aContext());
+      await conflicts(
+        () => store.set(key, record({ v: "ours" }), slow),
+        "set over an entry this request found absent",
+      );
+      await holds(store, key, await aContext(), { v: "theirs" }, "kept");
+    },
+  },
+  {
+    title:
+      "after a conflict a fresh get lets the write through; a request may write twice",
+    group: "conflicts",
+    async run(store) {
+      const { key } = anId();
+      await store.set(key, record({ v: 1 }), await aContext());
+      const c = await aContext();
+      await store.get(key, c);
+      await store.set(key, record({ v: 2 }), await aContext());
+      await conflicts(() => store.set(key, record({ v: 3 }), c), "stale set");
+      await holds(store, key, c, { v: 2 }, "reloaded");
+      await store.set(key, record({ v: 4 }), c);
+      await store.set(key, record({ v: 5 }), c);
+      await holds(store, key, await aContext(), { v: 5 }, "both writes");
+    },
+  },
+  {
+    title:
+      "through the middleware: a sign-out during a slow write is not undone",
+    group: "conflicts",
+    async run(store) {
+      const app = testApp({ store });
+      const a = new Jar(app.app);
+      await a.fetch("/login", { method: "POST" });
+      const token = a.get("sid")!;
+      const other = new Jar(app.app);
+      other.cookies.set("sid", token);
+      const slow = await held(app, a, "/slow?cart=1");
+      assert.deepEqual(await other.text("/logout", { method: "POST" }), [
+        200,
+        "bye",
+      ]);
+      slow.release();
+      const res = await slow.done;
+      assert.equal(res.status, 409, await res.text());
+      await absent(store, storeKey(token), await aContext(), "signed out");
+      assert.deepEqual(
+        await a.text("/read", { headers: { cookie: `sid=${token}` } }),
+        [200, "-"],
+      );
+    },
+  },
+  {
+    title:
+      "through the middleware: different values written at once both land; the same value gives 409",
+    group: "conflicts",
+    async run(store) {
+      const app = testApp({ store });
+      const a = new Jar(app.app);
+      await a.fetch("/login?user=bo", { method: "POST" });
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", a.get("sid")!);
+      let slow = await held(app, a, "/slow?cart=2");
+      await tab.fetch("/set?theme=dark", { method: "POST" });
+      slow.release();
+      assert.equal((await slow.done).status, 200);
+      assert.deepEqual(await (await a.fetch("/all")).json(), {
+        userId: "bo",
+        theme: "dark",
+        cart: "2",
+      });
+      slow = await held(app, a, "/slow?theme=blue");
+      await tab.fetch("/set?theme=light", { method: "POST" });
+      slow.release();
+      assert.equal((await slow.done).status, 409);
+      assert.equal((await (await tab.fetch("/all")).json()).theme, "light");
+    },
+  },
+  {
+    title: "replace moves a session to a new id in one step",
+    group: "replace",
+    async run(store) {
+      const from = anId().key;
+      const to = anId().key;
+      await store.set(from, record({ userId: "ada" }), await aContext());
+      const c = await aContext();
+      await holds(store, from, c, { userId: "ada" }, "before");
+      const moved = record({ userId: "ada", role: "admin" });
+      await store.replace!(from, to, moved, c);
+      const after = await aContext();
+      await absent(store, from, after, "the old id");
+      assert.deepEqual(await store.get(to, after), moved);
+      // The request that moved it may go on writing the new id.
+      await store.set(to, record({ userId: "ada", n: 1 }), c);
+      await holds(store, to, await aContext(), { userId: "ada", n: 1 }, "set");
+    },
+  },
+  {
+    title:
+      "replace refuses when the old entry changed since this request's get; nothing changes",
+    group: "replace",
+    async run(store) {
+      const from = anId().key;
+      const to = anId().key;
+      await store.set(from, record({ v: 1 }), await aContext());
+      const c = await aContext();
+      await store.get(from, c);
+      await store.set(from, record({ v: 2 }), await aContext());
+      await conflicts(
+        () => store.replace!(from, to, record({ v: 1, moved: true }), c),
+        "replace of a changed entry",
+      );
+      const after = await aContext();
+      await holds(store, from, after, { v: 2 }, "the old id");
+      await absent(store, to, after, "the new id");
+    },
+  },
+  {
+    title:
+      "replace refuses when the old entry is gone; nothing changes (a sign-out is not undone)",
+    group: "replace",
+    async run(store) {
+      const from = anId().key;
+      const to = anId().key;
+      await store.set(from, record({ userId: "ada" }), await aContext());
+      const c = await aContext();
+      await store.get(from, c);
+      await store.delete(from, await aContext());
+      await conflicts(
+        () => store.replace!(from, to, record({ userId: "ada" }), c),
+        "replace of a deleted entry",
+      );
+      let after = await aContext();
+      await absent(store, from, after, "the old id");
+      await absent(store, to, after, "the new id");
+      // Without an earlier get in the request, too.
+      const fresh = await aContext();
+      await conflicts(
+        () => store.replace!(from, to, record({ userId: "ada" }), fresh),
+        "replace of an entry that is not there",
+      );
+      after = await aContext();
+      await absent(store, from, after, "the old id");
+      await absent(store, to, after, "the new id");
+    },
+  },
+  {
+    title: "replace refuses when the new id is taken; nothing changes",
+    group: "replace",
+    async run(store) {
+      const from = anId().key;
+      const to = anId().key;
+      await store.set(from, record({ v: "old" }), await aContext());
+      await store.set(to, record({ v: "taken" }), await aContext());
+      const c = await aContext();
+      await store.get(from, c);
+      await conflicts(
+        () => store.replace!(from, to, record({ v: "moved" }), c),
+        "replace onto an existing id",
+      );
+      const after = await aContext();
+      await holds(store, from, after, { v: "old" }, "the old id");
+      await holds(store, to, after, { v: "taken" }, "the new id");
+    },
+  },
+  {
+    title:
+      "through the middleware: a sign-out racing a regenerate is not undone",
+    group: "replace",
+    async run(store) {
+      const app = testApp({ store });
+      const a = new Jar(app.app);
+      await a.fetch("/login", { method: "POST" });
+      const token = a.get("sid")!;
+      const other = new Jar(app.app);
+      other.cookies.set("sid", token);
+      const slow = await held(app, a, "/slow?regenerate&role=admin");
+      await other.fetch("/logout", { method: "POST" });
+      slow.release();
+      const res = await slow.done;
+      assert.equal(res.status, 409, await res.text());
+      const after = await aContext();
+      await absent(store, storeKey(token), after, "the old id");
+      const now = a.get("sid");
+      if (now !== undefined && now !== token) {
+        await absent(store, storeKey(now), after, "a new id");
+      }
+      assert.deepEqual(await a.text("/read"), [200, "-"]);
+    },
+  },
+  {
+    title:
+      "through the middleware: of two regenerates at once one wins, the other gets 409",
+    group: "replace",
+    async run(store) {
+      const app = testApp({ store });
+      const a = new Jar(app.app);
+      await a.fetch("/login", { method: "POST" });
+      const token = a.get("sid")!;
+      const b = new Jar(app.app);
+      b.cookies.set("sid", token);
+      const slow = await held(app, a, "/slow?regenerate&tab=a");
+      assert.deepEqual(await b.text("/regenerate", { method: "POST" }), [
+        200,
+        "ok",
+      ]);
+      const winner = b.get("sid")!;
+      assert.notEqual(winner, token);
+      slow.release();
+      const res = await slow.done;
+      assert.equal(res.status, 409, await res.text());
+      const after = await aContext();
+      await absent(store, storeKey(token), after, "the old id");
+      await holds(store, storeKey(winner), after, { userId: "ada" }, "winner");
+      const loser = a.get("sid");
+      if (loser !== undefined && loser !== token && loser !== winner) {
+        await absent(store, storeKey(loser), after, "the loser's new id");
+      }
+    },
+  },
+];

@@ -1,0 +1,122 @@
+// Stores that break the store contract on purpose, each claiming what a
+// correct store of its kind would: the conformance kit must fail them, and
+// only in the cases that check what each breaks. A correct store (a
+// MemoryStore) runs alongside and must pass. testing_kit_test.ts runs this
+// file with `deno test` in a subprocess and reads the results.
+import type { Context } from "hono";
+import {
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+} from "../../mod.ts";
+import { MemoryStore } from "../../stores/memory.ts";
+import { storeConformance } from "../../testing.ts";
+
+/** A store of JSON text in a Map, with no checks at all. */
+class TextStore implements SessionStore {
+  readonly entries: Map<string, string> = new Map();
+  get(id: string): SessionRecord | undefined {
+    const json = this.entries.get(this.key(id));
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+  set(id: string, record: SessionRecord): void {
+    this.entries.set(this.key(id), JSON.stringify(this.keep(record)));
+  }
+  delete(id: string): void {
+    this.entries.delete(this.key(id));
+  }
+  key(id: string): string {
+    return id;
+  }
+  keep(record: SessionRecord): SessionRecord {
+    return record;
+  }
+}
+
+// The names the kit's tests start with; testing_kit_test.ts knows them too.
+const BROKEN = {
+  expired: "returns expired entries",
+  unchecked: "ignores conflicts",
+  plainError: "throws a plain Error on conflict",
+  takenId: "replace overwrites a taken id",
+  lossy: "drops created, limit and flash",
+  caseFolding: "folds the case of ids",
+  good: "MemoryStore (correct)",
+} as const;
+
+// Claims its own expiry check, but hands back whatever it holds.
+storeConformance(
+  BROKEN.expired,
+  () => ({ store: new TextStore() }),
+  { checksConflicts: false, checksExpiry: true },
+);
+
+// Claims checked writes, but `set` writes whatever, and `replace` is a set
+// and a delete.
+storeConformance(BROKEN.unchecked, () => {
+  const store = new TextStore();
+  return {
+    store: Object.assign(store, {
+      replace(oldId: string, newId: string, record: SessionRecord): void {
+        store.set(newId, record);
+        store.delete(oldId);
+      },
+    }),
+  };
+}, { checksConflicts: true });
+
+// A correct store whose conflicts come out as a plain Error: the
+// middleware cannot tell them from a failure of the store.
+storeConformance(BROKEN.plainError, () => {
+  const inner = new MemoryStore({ sweepInterval: 0 });
+  const plain = (action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof SessionConflictError) throw new Error("conflict");
+      throw error;
+    }
+  };
+  const store: SessionStore = {
+    get: (id, c) => inner.get(id, c),
+    set: (id, record, c) => plain(() => inner.set(id, record, c)),
+    delete: (id) => inner.delete(id),
+    replace: (oldId, newId, record, c) =>
+      plain(() => inner.replace(oldId, newId, record, c)),
+  };
+  return { store };
+}, { checksConflicts: true, checksExpiry: true });
+
+// A correct store except that `replace` clears the new id first.
+storeConformance(BROKEN.takenId, () => {
+  const inner = new MemoryStore({ sweepInterval: 0 });
+  const store: SessionStore = {
+    get: (id, c) => inner.get(id, c),
+    set: (id, record, c) => inner.set(id, record, c),
+    delete: (id) => inner.delete(id),
+    replace(oldId: string, newId: string, record, c: Context) {
+      inner.delete(newId);
+      inner.replace(oldId, newId, record, c);
+    },
+  };
+  return { store };
+}, { checksConflicts: true, checksExpiry: true });
+
+// Keeps only `data` and `expires` of each record.
+storeConformance(BROKEN.lossy, () => {
+  const store = new TextStore();
+  store.keep = ({ data, expires }) => ({ data, expires });
+  return { store };
+}, { checksConflicts: false });
+
+// Keeps ids case-insensitively, like a SQL column with a _ci collation.
+storeConformance(BROKEN.caseFolding, () => {
+  const store = new TextStore();
+  store.key = (id) => id.toLowerCase();
+  return { store };
+}, { checksConflicts: false });
+
+storeConformance(BROKEN.good, () => {
+  const store = new MemoryStore();
+  return { store, close: () => store.close() };
+}, { checksConflicts: true, checksExpiry: true });

@@ -1,0 +1,249 @@
+// The conformance kit itself (@x/hono-session/testing): it fails stores that
+// break the contract, exactly in the cases that check what they break (run
+// in a subprocess on the deliberately broken stores of _broken_stores.ts),
+// and its options behave as documented.
+import assert from "node:assert/strict";
+import type { SessionRecord, SessionStore } from "../../mod.ts";
+import { MemoryStore } from "../../stores/memory.ts";
+import { storeConformance } from "../../testing.ts";
+import { CASES, type Group } from "../../_testing/cases.ts";
+
+// The stores of _broken_stores.ts, by the name it registers them under.
+const BROKEN = {
+  expired: "returns expired entries",
+  unchecked: "ignores conflicts",
+  plainError: "throws a plain Error on conflict",
+  takenId: "replace overwrites a taken id",
+  lossy: "drops created, limit and flash",
+  caseFolding: "folds the case of ids",
+  good: "MemoryStore (correct)",
+} as const;
+
+const titles = (...groups: Group[]): string[] =>
+  CASES.filter((c) => groups.includes(c.group)).map((c) => c.title);
+
+interface Outcome {
+  code: number;
+  output: string;
+  /** Per store name: its failed and passed case titles. */
+  results: Map<string, { failed: Set<string>; passed: Set<string> }>;
+}
+
+let ran: Promise<Outcome> | undefined;
+// One `deno test` of _broken_stores.ts, shared by the tests below.
+function runBroken(): Promise<Outcome> {
+  return ran ??= (async () => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "--allow-all",
+        "--no-check",
+        new URL("./_broken_stores.ts", import.meta.url).pathname,
+      ],
+      cwd: new URL("../../", import.meta.url),
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
+    const results: Outcome["results"] = new Map();
+    for (const name of Object.values(BROKEN)) {
+      results.set(name, { failed: new Set(), passed: new Set() });
+    }
+    for (const line of output.split("\n")) {
+      const m = line.match(/^(.+?) conforms: (.+) \.\.\. (ok|FAILED)/);
+      const entry = m && results.get(m[1]!);
+      if (!entry) continue;
+      (m[3] === "ok" ? entry.passed : entry.failed).add(m[2]!);
+    }
+    return { code, output, results };
+  })();
+}
+
+async function failedCases(name: string): Promise<string[]> {
+  const { results, output } = await runBroken();
+  const entry = results.get(name)!;
+  assert.ok(
+    entry.failed.size + entry.passed.size > 0,
+    `no result for "${name}":\n${output}`,
+  );
+  return [...entry.failed].sort();
+}
+
+Deno.test("kit: the run on broken stores fails", async () => {
+  const { code, output } = await runBroken();
+  assert.notEqual(code, 0, output);
+  assert.match(output, /FAILED \| \d+ passed \| \d+ failed/);
+});
+
+Deno.test("kit: a correct store passes every case", async () => {
+  assert.deepEqual(await failedCases(BROKEN.good), []);
+  const { results } = await runBroken();
+  assert.equal(results.get(BROKEN.good)!.passed.size, CASES.length);
+});
+
+Deno.test("kit: a store claiming checksExpiry that returns expired entries fails that case only", async () => {
+  assert.deepEqual(await failedCases(BROKEN.expired), titles("expiry"));
+});
+
+Deno.test("kit: a store claiming checksConflicts whose set and replace check nothing fails every checked case", async () => {
+  const moves = "replace moves a session to a new id in one step";
+  assert.deepEqual(
+    await failedCases(BROKEN.unchecked),
+    titles("conflicts", "replace").filter((t) => t !== moves).sort(),
+  );
+  const { results } = await runBroken();
+  assert.ok(results.get(BROKEN.unchecked)!.passed.has(moves));
+});
+
+Deno.test("kit: a conflict thrown as a plain Error is no SessionConflictError", async () => {
+  const failed = await failedCases(BROKEN.plainError);
+  assert.ok(failed.length >= titles("conflicts").length, failed.join("\n"));
+  for (const title of failed) {
+    assert.ok(titles("conflicts", "replace").includes(title), title);
+  }
+  const { output } = await runBroken();
+  assert.match(output, /expected a SessionConflictError .*got Error: conflict/);
+});
+
+Deno.test("kit: a replace that overwrites a taken id fails that case only", async () => {
+  assert.deepEqual(await failedCases(BROKEN.takenId), [
+    "replace refuses when the new id is taken; nothing changes",
+  ]);
+});
+
+Deno.test("kit: a store that drops record fields fails the direct round trip", async () => {
+  assert.deepEqual(await failedCases(BROKEN.lossy), [
+    "get returns every field set saved",
+  ]);
+});
+
+Deno.test("kit: a store that folds the case of ids fails the ids case", async () => {
+  assert.deepEqual(await failedCases(BROKEN.caseFolding), [
+    "ids that differ slightly are kept apart",
+  ]);
+});
+
+// In process, through the `test` option: what gets registered, and how a
+// case runs.
+interface Registered {
+  name: string;
+  fn: () => Promise<void>;
+}
+function collect(
+  make: Parameters<typeof storeConformance>[1],
+  options: Parameters<typeof storeConformance>[2] = {},
+): Registered[] {
+  const cases: Registered[] = [];
+  storeConformance("S", make, {
+    ...options,
+    test: (name, fn) => cases.push({ name, fn }),
+  });
+  return cases;
+}
+
+Deno.test("kit: only the cases a store claims are registered", () => {
+  const map = () => ({ store: new Map<string, SessionRecord>() });
+  const basic = collect(map, { checksConflicts: false });
+  assert.deepEqual(
+    basic.map((c) => c.name),
+    titles("basic").map((t) => `S conforms: ${t}`),
+  );
+  assert.equal(
+    collect(map).length,
+    titles("basic", "conflicts", "replace").length,
+    "without checksConflicts: decided when each case runs",
+  );
+  assert.equal(
+    collect(map, { checksConflicts: true, checksExpiry: true }).length,
+    CASES.length,
+  );
+});
+
+Deno.test("kit: each case makes a fresh store and closes it, even when the case fails", async () => {
+  let made = 0;
+  let closed = 0;
+  const cases = collect(() => {
+    made++;
+    const store = new Map<string, SessionRecord>();
+    // Breaks the direct round trip: get returns a copy without `flash`.
+    const broken: SessionStore = {
+      get: (id) => {
+        const r = store.get(id);
+        return r && { data: r.data, expires: r.expires };
+      },
+      set: (id, r) => void store.set(id, r),
+      delete: (id) => void store.delete(id),
+    };
+    return { store: broken, close: () => void closed++ };
+  }, { checksConflicts: false });
+  const roundTrip = cases.find((c) =>
+    c.name.endsWith("every field set saved")
+  )!;
+  await assert.rejects(roundTrip.fn());
+  const sessions = cases.find((c) =>
+    c.name.endsWith("through the middleware")
+  )!;
+  await sessions.fn();
+  assert.deepEqual([made, closed], [2, 2]);
+});
+
+Deno.test("kit: one store shared by every case passes too (each case uses ids of its own)", async () => {
+  const shared = new MemoryStore({ sweepInterval: 0 });
+  const cases = collect(() => ({ store: shared }), {
+    checksConflicts: true,
+    checksExpiry: true,
+  });
+  assert.equal(cases.length, CASES.length);
+  for (const c of cases) await c.fn();
+});
+
+Deno.test("kit: without checksConflicts, a store with no replace() skips the checked cases when they run", async () => {
+  let sets = 0;
+  const cases = collect(() => {
+    const store = new Map<string, SessionRecord>();
+    return {
+      store: {
+        get: (id: string) => store.get(id),
+        set: (id: string, r: SessionRecord) => void (sets++, store.set(id, r)),
+        delete: (id: string) => void store.delete(id),
+      },
+    };
+  });
+  for (const c of cases) {
+    if (titles("conflicts", "replace").some((t) => c.name.endsWith(t))) {
+      await c.fn();
+    }
+  }
+  assert.equal(sets, 0, "no checked case touched the store");
+});
+
+Deno.test("kit: a case that hangs fails after the timeout", async () => {
+  const [first] = collect(() => ({
+    store: {
+      get: () => new Promise<undefined>(() => {}),
+      set: () => new Promise<void>(() => {}),
+      delete: () => {},
+    },
+  }), { checksConflicts: false, timeout: 200 });
+  await assert.rejects(first!.fn(), /did not finish within 200 ms/);
+});
+
+Deno.test("kit: refuses wrong arguments", () => {
+  const make = () => ({ store: new MemoryStore({ sweepInterval: 0 }) });
+  assert.throws(() => storeConformance("", make), TypeError);
+  assert.throws(
+    () => storeConformance("S", undefined as never),
+    TypeError,
+  );
+  assert.throws(() => storeConformance("S", make, { timeout: 0 }), RangeError);
+  assert.throws(
+    () => storeConformance("S", make, { timeout: Infinity }),
+    RangeError,
+  );
+  assert.throws(
+    () => storeConformance("S", make, { test: "Deno.test" as never }),
+    TypeError,
+  );
+});

@@ -87,8 +87,8 @@ export interface StoreConformanceOptions {
    * `regenerate()` is never undone.
    *
    * Default: whether the store has a `replace` method, looked at when each
-   * case runs (a case that then does not apply is skipped; `deno test`
-   * reports it as passed). `false` skips these cases.
+   * case runs (a case that then does not apply ends at once, and the runner
+   * reports it as passed). `false` registers these cases as skipped.
    */
   checksConflicts?: boolean | undefined;
   /**

@@ -1,8 +1,9 @@
-// Throughput over real HTTP on loopback: Deno.serve with a bare Hono app
-// against the same app with the session middleware (cookie mode, reading a
-// session), each server in its own process, load from autocannon in this
-// one. Alternating rounds of fixed duration; medians; the ratio is what
-// counts on a shared 2-core machine. `deno task bench:http`.
+// Throughput over real HTTP on loopback: Deno.serve with bare Hono, the
+// hand-written Map floor and ours, each server in its own process, load
+// from autocannon in this one. Scenarios: reading a cookie-mode session,
+// and with a Map store, new sessions and writes. Alternating rounds of
+// fixed duration; medians; each row as a share of bare Hono's throughput.
+// `deno task bench:http`.
 import autocannon from "autocannon";
 import { type ServerProcess, startServer } from "../support/server_process.ts";
 
@@ -10,31 +11,63 @@ const ROUNDS = Number(Deno.env.get("BENCH_HTTP_ROUNDS") ?? 3);
 const SECONDS = Number(Deno.env.get("BENCH_HTTP_SECONDS") ?? 5);
 const CONNECTIONS = 16;
 
+/** What is measured: a server kind, a path, and whether it sends a session. */
+interface Cell {
+  scenario: string;
+  kind: string;
+  path: string;
+  withCookie: boolean;
+}
+
+const cells: Cell[] = [
+  { scenario: "cookie read", kind: "bare", path: "/read", withCookie: false },
+  {
+    scenario: "cookie read",
+    kind: "ours-cookie",
+    path: "/read",
+    withCookie: true,
+  },
+  { scenario: "Map new", kind: "bare", path: "/new", withCookie: false },
+  { scenario: "Map new", kind: "floor-map", path: "/new", withCookie: false },
+  { scenario: "Map new", kind: "ours-map", path: "/new", withCookie: false },
+  { scenario: "Map write", kind: "bare", path: "/write", withCookie: false },
+  {
+    scenario: "Map write",
+    kind: "floor-map",
+    path: "/write",
+    withCookie: true,
+  },
+  { scenario: "Map write", kind: "ours-map", path: "/write", withCookie: true },
+];
+
 function start(kind: string): Promise<ServerProcess> {
   const script = new URL("./http_server.ts", import.meta.url).pathname;
   return startServer(["--allow-net", script, kind]);
 }
 
-async function measure(kind: string): Promise<number> {
-  const server = await start(kind);
+async function measure(cell: Cell): Promise<number> {
+  const server = await start(cell.kind);
   try {
-    const login = await fetch(`${server.url}/login`, { method: "POST" });
-    await login.body?.cancel();
-    const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0])
-      .join("; ");
-    // Check the cookie really reads the session back.
-    const check =
-      await (await fetch(`${server.url}/read`, { headers: { cookie } })).text();
-    if (check !== "u1") throw new Error(`${kind}: read back ${check}`);
+    let cookie = "";
+    if (cell.withCookie) {
+      const first = await fetch(`${server.url}/new`);
+      await first.body?.cancel();
+      cookie = first.headers.getSetCookie().map((c) => c.split(";")[0])
+        .join("; ");
+      const check = await (await fetch(`${server.url}/read`, {
+        headers: { cookie },
+      })).text();
+      if (check !== "u1") throw new Error(`${cell.kind}: read back ${check}`);
+    }
     const result = await autocannon({
-      url: `${server.url}/read`,
+      url: `${server.url}${cell.path}`,
       connections: CONNECTIONS,
       duration: SECONDS,
       headers: cookie ? { cookie } : {},
     });
     if (result.errors || result.non2xx) {
       throw new Error(
-        `${kind}: ${result.errors} errors, ${result.non2xx} non-2xx`,
+        `${cell.kind} ${cell.path}: ${result.errors} errors, ${result.non2xx} non-2xx`,
       );
     }
     return result.requests.average;
@@ -43,23 +76,48 @@ async function measure(kind: string): Promise<number> {
   }
 }
 
-const results: Record<string, number[]> = { bare: [], cookie: [] };
+const results = new Map<Cell, number[]>();
 for (let round = 0; round < ROUNDS; round++) {
-  for (const kind of round % 2 ? ["cookie", "bare"] : ["bare", "cookie"]) {
-    results[kind].push(await measure(kind));
+  // Alternate the order each round, so no contender always runs first.
+  for (const cell of round % 2 ? [...cells].reverse() : cells) {
+    results.set(cell, [...(results.get(cell) ?? []), await measure(cell)]);
   }
 }
 const median = (xs: number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bare = median(results.bare), cookie = median(results.cookie);
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
-  `HTTP on loopback, Deno.serve + autocannon (${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds each, alternating), median requests/s:`,
+  `HTTP on loopback, Deno ${Deno.version.deno}, Deno.serve + autocannon (${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds each, alternating), median requests/s (min-max):`,
 );
-console.log(`| app | req/s | ratio |`);
-console.log(`|---|---:|---:|`);
-console.log(`| bare Hono | ${bare.toFixed(0)} | 100% |`);
-console.log(
-  `| @x/hono-session cookie mode, reading a session | ${cookie.toFixed(0)} | ${
-    (cookie / bare * 100).toFixed(1)
-  }% |`,
-);
+console.log(`| scenario | server | req/s | of bare |`);
+console.log(`|---|---|---:|---:|`);
+const shares: Record<string, number> = {};
+for (const cell of cells) {
+  const xs = results.get(cell)!;
+  const bare = median(
+    results.get(
+      cells.find((c) => c.scenario === cell.scenario && c.kind === "bare")!,
+    )!,
+  );
+  const share = median(xs) / bare;
+  shares[`${cell.scenario}|${cell.kind}`] = share;
+  console.log(
+    `| ${cell.scenario} | ${cell.kind} | ${median(xs).toFixed(0)} (${
+      Math.min(...xs).toFixed(0)
+    }-${Math.max(...xs).toFixed(0)}) | ${(share * 100).toFixed(1)}% |`,
+  );
+}
+console.log("");
+console.log("Targets (issue 13):");
+for (
+  const [what, key, limit] of [
+    ["Map new >= 80% of bare", "Map new|ours-map", 0.8],
+    ["Map write >= 85% of bare", "Map write|ours-map", 0.85],
+  ] as const
+) {
+  const share = shares[key]!;
+  console.log(
+    `- ${what}: ${(share * 100).toFixed(1)}% ${
+      share >= limit ? "met" : "MISSED"
+    }`,
+  );
+}

@@ -1,12 +1,16 @@
-// Per-request cost of session middleware, in one process: the same Hono
-// app and handlers for every contender, interleaved rounds, medians, and
-// the ratio to bare Hono measured in the same run. `deno task bench`.
+// Per-request cost of session middleware, in one process, on the lean
+// request (`app.fetch(new Request(url))`, GET, sync handler where the
+// middleware allows, `.text()`): bare Hono, the hand-written floor of each
+// kind (bench/floors.ts), ours, and the peers, interleaved in shuffled
+// rounds; medians with their spread. Every row is shown as a multiple of
+// bare Hono and of the floor of its kind. Writes bench/results/requests.json
+// and the chart bench/results/requests.svg. `deno task bench:requests`.
 import { Hono, type MiddlewareHandler } from "hono";
+import { createClient } from "redis";
 import { session } from "../mod.ts";
 import { MemoryStore } from "../stores/memory.ts";
 import { DenoKvStore } from "../stores/deno_kv.ts";
 import { RedisStore } from "../stores/redis.ts";
-import { createClient } from "redis";
 import { redisAvailable, RedisServer } from "../support/redis_server.ts";
 import peerHonoSession from "peer-hono-session";
 import {
@@ -16,23 +20,42 @@ import {
 } from "peer-hono-sessions";
 import { useSession } from "peer-hono-official-session";
 import { getIronSession } from "peer-iron-session";
+import {
+  floorSession,
+  ironFloor,
+  kvFloor,
+  mapFloor,
+  redisFloor,
+} from "./floors.ts";
+import { barChart } from "./chart.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 9);
+// Only the contenders whose name matches (bare Hono always runs), e.g.
+// BENCH_ONLY="iron|cookie" for the cookie-mode rows.
+const ONLY = new RegExp(Deno.env.get("BENCH_ONLY") ?? "");
 const PER_ROUND = Number(Deno.env.get("BENCH_N") ?? 200);
 const SECRET = "bench-secret-bench-secret-bench-secret-42";
 
 type Ctx = any;
+/** Which floor a row is held against. */
+type Kind = "iron" | "map" | "kv" | "redis";
+type Group = "bare" | "floor" | "ours" | "peer";
+
 interface Contender {
   name: string;
-  cookieMode: boolean;
-  /** Makes the middleware; called twice for cookie mode (see first read). */
+  group: Group;
+  kind?: Kind;
+  /** Sessions live in the cookie: there is a "first read" to measure. */
+  cookieMode?: boolean;
+  /** Makes the middleware; called twice for cookie mode (first read). */
   mw?: () => MiddlewareHandler;
-  read(c: Ctx): Promise<unknown> | unknown;
-  write(c: Ctx, key: string, value: string): Promise<void> | void;
+  /** The handlers await read/write (the middleware's API is async). */
+  async?: boolean;
+  read(c: Ctx): unknown;
+  write(c: Ctx, key: string, value: string): unknown;
 }
 
 const kv = await Deno.openKv(":memory:");
-// A real redis-server on loopback, when installed.
 const redisServer = redisAvailable
   ? await RedisServer.start({ durable: false })
   : undefined;
@@ -41,6 +64,20 @@ const redis = redisServer
     .on("error", (err) => console.error(`redis: ${err.message}`))
     .connect()
   : undefined;
+
+const ours = {
+  read: (c: Ctx) => c.session.userId,
+  write: (c: Ctx, k: string, v: string) => void (c.session[k] = v),
+};
+const floor = {
+  read: (c: Ctx) => floorSession(c).values.userId,
+  write: (c: Ctx, k: string, v: string) => {
+    const s = floorSession(c);
+    s.values = { ...s.values, [k]: v };
+    s.changed = true;
+  },
+};
+const iron = await ironFloor();
 
 function ironSessionMiddleware(): MiddlewareHandler {
   return async (c, next) => {
@@ -60,60 +97,89 @@ function ironSessionMiddleware(): MiddlewareHandler {
 }
 
 const contenders: Contender[] = [
-  { name: "bare Hono", cookieMode: false, read: () => "u1", write: () => {} },
+  { name: "bare Hono", group: "bare", read: () => "u1", write: () => {} },
   {
-    name: "@x/hono-session cookie",
+    name: "floor: iron",
+    group: "floor",
+    kind: "iron",
     cookieMode: true,
-    mw: () => session({ secret: SECRET }),
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
+    mw: iron,
+    ...floor,
   },
+  { name: "floor: Map", group: "floor", kind: "map", mw: mapFloor, ...floor },
   {
-    name: "@x/hono-session Map",
-    cookieMode: false,
-    mw: () => session({ store: new Map() }),
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
-  },
-  {
-    name: "@x/hono-session MemoryStore",
-    cookieMode: false,
-    mw: () => session({ store: new MemoryStore({ sweepInterval: 0 }) }),
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
-  },
-  {
-    name: "@x/hono-session DenoKvStore",
-    cookieMode: false,
-    mw: () => session({ store: new DenoKvStore(kv) }),
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
+    name: "floor: Deno KV",
+    group: "floor",
+    kind: "kv",
+    mw: () => kvFloor(kv as never),
+    ...floor,
   },
   ...(redis
     ? [{
-      name: "@x/hono-session RedisStore",
-      cookieMode: false,
+      name: "floor: Redis",
+      group: "floor" as const,
+      kind: "redis" as const,
+      mw: () => redisFloor(redis),
+      ...floor,
+    }]
+    : []),
+  {
+    name: "ours: cookie",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    mw: () => session({ secret: SECRET }),
+    ...ours,
+  },
+  {
+    name: "ours: Map",
+    group: "ours",
+    kind: "map",
+    mw: () => session({ store: new Map() }),
+    ...ours,
+  },
+  {
+    name: "ours: MemoryStore",
+    group: "ours",
+    kind: "map",
+    mw: () => session({ store: new MemoryStore({ sweepInterval: 0 }) }),
+    ...ours,
+  },
+  {
+    name: "ours: DenoKvStore",
+    group: "ours",
+    kind: "kv",
+    mw: () => session({ store: new DenoKvStore(kv) }),
+    ...ours,
+  },
+  ...(redis
+    ? [{
+      name: "ours: RedisStore",
+      group: "ours" as const,
+      kind: "redis" as const,
       mw: () => session({ store: new RedisStore(redis) }),
-      read: (c: Ctx) => c.session.userId,
-      write: (c: Ctx, k: string, v: string) => void (c.session[k] = v),
+      ...ours,
     }]
     : []),
   {
     name: "hono-session 1.2.0 cookie",
+    group: "peer",
+    kind: "iron",
     cookieMode: true,
     mw: () => peerHonoSession({ secret: SECRET }) as MiddlewareHandler,
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
+    ...ours,
   },
   {
     name: "hono-session 1.2.0 Map",
-    cookieMode: false,
+    group: "peer",
+    kind: "map",
     mw: () => peerHonoSession({ store: new Map() }) as MiddlewareHandler,
-    read: (c) => c.session.userId,
-    write: (c, k, v) => void (c.session[k] = v),
+    ...ours,
   },
   {
     name: "hono-sessions 0.8.1 cookie",
+    group: "peer",
+    kind: "iron",
     cookieMode: true,
     mw: () =>
       sessionMiddleware({
@@ -127,7 +193,8 @@ const contenders: Contender[] = [
   },
   {
     name: "hono-sessions 0.8.1 memory",
-    cookieMode: false,
+    group: "peer",
+    kind: "map",
     mw: () =>
       sessionMiddleware({
         store: new PeerMemoryStore(),
@@ -139,8 +206,11 @@ const contenders: Contender[] = [
     write: (c, k, v) => c.get("session").set(k, v),
   },
   {
-    name: "@hono/session 0.2.1",
+    name: "@hono/session 0.2.1 (JWE)",
+    group: "peer",
+    kind: "iron",
     cookieMode: true,
+    async: true,
     mw: () =>
       useSession({
         secret: "a1".repeat(32),
@@ -156,7 +226,10 @@ const contenders: Contender[] = [
   },
   {
     name: "iron-session 8.0.4",
+    group: "peer",
+    kind: "iron",
     cookieMode: true,
+    async: true,
     mw: () => ironSessionMiddleware(),
     read: (c) => c.get("iron").userId,
     write: async (c, k, v) => {
@@ -167,20 +240,35 @@ const contenders: Contender[] = [
   },
 ];
 
-function appFor(contender: Contender): Hono {
+// The same three handlers for everyone: synchronous unless the contender's
+// API is asynchronous.
+function appFor(x: Contender): Hono {
   const app = new Hono();
-  if (contender.mw) app.use(contender.mw());
-  // The same three handlers for everyone.
-  app.post("/new", async (c) => {
-    await contender.write(c, "userId", "u1");
-    return c.text("ok");
-  });
-  app.get("/read", async (c) => c.text(String(await contender.read(c))));
-  app.post("/write", async (c) => {
-    await contender.read(c);
-    await contender.write(c, "n", String(Math.random()));
-    return c.text("ok");
-  });
+  if (x.mw) app.use(x.mw());
+  let n = 0;
+  if (x.async) {
+    app.get("/new", async (c) => {
+      await x.write(c, "userId", "u1");
+      return c.text("ok");
+    });
+    app.get("/read", async (c) => c.text(String(await x.read(c))));
+    app.get("/write", async (c) => {
+      await x.read(c);
+      await x.write(c, "n", String(++n));
+      return c.text("ok");
+    });
+  } else {
+    app.get("/new", (c) => {
+      x.write(c, "userId", "u1");
+      return c.text("ok");
+    });
+    app.get("/read", (c) => c.text(String(x.read(c))));
+    app.get("/write", (c) => {
+      x.read(c);
+      x.write(c, "n", String(++n));
+      return c.text("ok");
+    });
+  }
   return app;
 }
 
@@ -188,78 +276,71 @@ function appFor(contender: Contender): Hono {
 function cookieOf(res: Response): string {
   const jar = new Map<string, string>();
   for (const c of res.headers.getSetCookie()) {
-    const pair = c.split(";")[0];
+    const pair = c.split(";")[0]!;
     jar.set(pair.slice(0, pair.indexOf("=")), pair);
   }
   return [...jar.values()].join("; ");
 }
 
+const BASE = "http://localhost";
+
+async function request(
+  app: Hono,
+  path: string,
+  cookie = "",
+): Promise<Response> {
+  return await app.fetch(
+    new Request(BASE + path, cookie ? { headers: { cookie } } : undefined),
+  );
+}
+
 interface Runner {
-  contender: Contender;
+  x: Contender;
   app: Hono;
   cookie: string;
   fresh: string[];
 }
 
 const runners: Runner[] = [];
-for (const contender of contenders) {
-  const app = appFor(contender);
-  const res = await app.request("/new", { method: "POST" });
+for (const x of contenders) {
+  if (x.group !== "bare" && !ONLY.test(x.name)) continue;
+  const app = appFor(x);
+  const res = await request(app, "/new");
   const cookie = cookieOf(res);
-  if (contender.mw && !cookie) throw new Error(`${contender.name}: no cookie`);
-  // Check each contender really reads its session back.
-  const check = await (await app.request("/read", { headers: { cookie } }))
-    .text();
-  if (check !== "u1") throw new Error(`${contender.name}: read back ${check}`);
-  runners.push({ contender, app, cookie, fresh: [] });
+  if (x.mw && !cookie) throw new Error(`${x.name}: no cookie`);
+  const check = await (await request(app, "/read", cookie)).text();
+  if (check !== "u1") throw new Error(`${x.name}: read back ${check}`);
+  runners.push({ x, app, cookie, fresh: [] });
 }
 
 // Cookies never seen before, for "first read" in cookie mode: issued by
-// another instance of the same middleware, same secret (another process,
-// say), so no per-instance cache has met them.
+// another instance of the same middleware, same secret, so no cache of the
+// reading instance has met them.
 for (const r of runners) {
-  if (!r.contender.cookieMode) continue;
-  const issuer = appFor(r.contender);
+  if (!r.x.cookieMode) continue;
+  const issuer = appFor(r.x);
   for (let i = 0; i < ROUNDS * PER_ROUND + PER_ROUND; i++) {
-    r.fresh.push(cookieOf(await issuer.request("/new", { method: "POST" })));
+    r.fresh.push(cookieOf(await request(issuer, "/new")));
   }
 }
 
 type Scenario = "new" | "read" | "first read" | "write";
 const scenarios: Scenario[] = ["new", "read", "first read", "write"];
 
-async function once(r: Runner, s: Scenario): Promise<void> {
-  let res: Response;
-  switch (s) {
-    case "new":
-      res = await r.app.request("/new", { method: "POST" });
-      break;
-    case "read":
-      res = await r.app.request("/read", { headers: { cookie: r.cookie } });
-      break;
-    case "first read":
-      res = await r.app.request("/read", {
-        headers: { cookie: r.fresh.pop() ?? r.cookie },
-      });
-      break;
-    case "write":
-      res = await r.app.request("/write", {
-        method: "POST",
-        headers: { cookie: r.cookie },
-      });
-      break;
-  }
-  if (res.status !== 200) {
-    throw new Error(`${r.contender.name} ${s}: ${res.status}`);
-  }
-  await res.arrayBuffer();
+function applies(r: Runner, s: Scenario): boolean {
+  return s !== "first read" || r.x.cookieMode === true || !r.x.mw;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+async function once(r: Runner, s: Scenario): Promise<void> {
+  const res = s === "new"
+    ? await request(r.app, "/new")
+    : s === "read"
+    ? await request(r.app, "/read", r.cookie)
+    : s === "first read"
+    ? await request(r.app, "/read", r.fresh.pop() ?? r.cookie)
+    : await request(r.app, "/write", r.cookie);
+  if (res.status !== 200) throw new Error(`${r.x.name} ${s}: ${res.status}`);
+  await res.text();
 }
 
 const samples = new Map<string, number[]>();
@@ -267,7 +348,7 @@ function shuffle<T>(xs: T[]): T[] {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
+    [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
 }
@@ -275,157 +356,183 @@ function shuffle<T>(xs: T[]): T[] {
 // Warm up every path.
 for (const r of runners) {
   for (const s of scenarios) {
-    for (let i = 0; i < 50; i++) {
-      if (s === "first read" && !r.contender.cookieMode) continue;
-      await once(r, s === "first read" ? "read" : s);
-    }
+    if (!applies(r, s)) continue;
+    for (let i = 0; i < 50; i++) await once(r, s === "first read" ? "read" : s);
   }
 }
 
 for (let round = 0; round < ROUNDS; round++) {
   for (const s of scenarios) {
     for (const r of shuffle(runners)) {
-      if (s === "first read" && !r.contender.cookieMode && r.contender.mw) {
-        continue;
-      }
-      const scenario = s === "first read" && !r.contender.cookieMode
-        ? "read"
-        : s;
+      if (!applies(r, s)) continue;
       const t0 = performance.now();
-      for (let i = 0; i < PER_ROUND; i++) await once(r, scenario);
+      for (let i = 0; i < PER_ROUND; i++) await once(r, s);
       const us = ((performance.now() - t0) * 1000) / PER_ROUND;
-      const key = `${r.contender.name}|${s}`;
+      const key = `${r.x.name}|${s}`;
       samples.set(key, [...(samples.get(key) ?? []), us]);
     }
   }
 }
-
-// Raw Deno KV costs, for the DenoKvStore rows.
-const raw = {
-  get: [] as number[],
-  set: [] as number[],
-  atomic: [] as number[],
-};
-for (let round = 0; round < ROUNDS; round++) {
-  const key = ["raw", round];
-  await kv.set(key, "x".repeat(100));
-  let t0 = performance.now();
-  for (let i = 0; i < PER_ROUND; i++) await kv.get(key);
-  raw.get.push(((performance.now() - t0) * 1000) / PER_ROUND);
-  t0 = performance.now();
-  for (let i = 0; i < PER_ROUND; i++) {
-    await kv.set(key, "x".repeat(100), { expireIn: 60_000 });
-  }
-  raw.set.push(((performance.now() - t0) * 1000) / PER_ROUND);
-  t0 = performance.now();
-  for (let i = 0; i < PER_ROUND; i++) {
-    const { versionstamp } = await kv.get(key);
-    await kv.atomic().check({ key, versionstamp }).set(key, "y".repeat(100), {
-      expireIn: 60_000,
-    }).commit();
-  }
-  raw.atomic.push(((performance.now() - t0) * 1000) / PER_ROUND);
-}
 kv.close();
-
-// Raw Redis costs, for the RedisStore row: GET, SET ... PX, and GET plus
-// the compare-and-set the store runs on a write.
-const rawRedis = {
-  get: [] as number[],
-  set: [] as number[],
-  cas: [] as number[],
-};
 if (redis) {
-  const script =
-    'local c = redis.call("GET", KEYS[1]) if c ~= ARGV[1] then return 0 end redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3]) return 1';
-  for (let round = 0; round < ROUNDS; round++) {
-    const key = `raw:${round}`;
-    const value = "x".repeat(100);
-    await redis.set(key, value);
-    let t0 = performance.now();
-    for (let i = 0; i < PER_ROUND; i++) await redis.get(key);
-    rawRedis.get.push(((performance.now() - t0) * 1000) / PER_ROUND);
-    t0 = performance.now();
-    for (let i = 0; i < PER_ROUND; i++) {
-      await redis.sendCommand(["SET", key, value, "PX", "60000"]);
-    }
-    rawRedis.set.push(((performance.now() - t0) * 1000) / PER_ROUND);
-    t0 = performance.now();
-    for (let i = 0; i < PER_ROUND; i++) {
-      const current = await redis.get(key);
-      await redis.sendCommand([
-        "EVAL",
-        script,
-        "1",
-        key,
-        current ?? "",
-        value,
-        "60000",
-      ]);
-    }
-    rawRedis.cas.push(((performance.now() - t0) * 1000) / PER_ROUND);
-  }
   await redis.close();
   await redisServer!.stop();
 }
 
-const bare = Object.fromEntries(
-  scenarios.map((s) => [s, median(samples.get(`bare Hono|${s}`)!)]),
-);
-const kvGet = median(raw.get),
-  kvSet = median(raw.set),
-  kvGetAtomic = median(raw.atomic);
-const kvNeeds: Record<Scenario, number> = {
-  new: kvSet,
-  read: kvGet,
-  "first read": kvGet,
-  write: kvGetAtomic,
-};
-const redisNeeds: Record<Scenario, number> | undefined = redis
-  ? {
-    new: median(rawRedis.set),
-    read: median(rawRedis.get),
-    "first read": median(rawRedis.get),
-    write: median(rawRedis.cas),
-  }
-  : undefined;
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at), hi = Math.ceil(at);
+  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
+}
+const median = (xs: number[]) => quantile(xs, 0.5);
 
+interface Cell {
+  us: number;
+  min: number;
+  max: number;
+  xBare: number;
+  xFloor?: number;
+}
+const results: Record<string, Partial<Record<Scenario, Cell>>> = {};
+const floorOf = (kind: Kind) =>
+  contenders.find((x) => x.group === "floor" && x.kind === kind)?.name;
+for (const r of runners) {
+  const row: Partial<Record<Scenario, Cell>> = {};
+  for (const s of scenarios) {
+    const xs = samples.get(`${r.x.name}|${s}`);
+    if (!xs) continue;
+    const bare = median(samples.get(`bare Hono|${s}`)!);
+    const f = r.x.kind && r.x.group !== "floor" ? floorOf(r.x.kind) : undefined;
+    const floorSamples = f ? samples.get(`${f}|${s}`) : undefined;
+    const us = median(xs);
+    row[s] = {
+      us,
+      min: Math.min(...xs),
+      max: Math.max(...xs),
+      xBare: us / bare,
+      ...(floorSamples ? { xFloor: us / median(floorSamples) } : {}),
+    };
+  }
+  results[r.x.name] = row;
+}
+
+const machine =
+  `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`;
 console.log(
-  `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}; ${ROUNDS} interleaved rounds of ${PER_ROUND} requests per cell, medians in µs per request (ratio to bare Hono in the same run)`,
+  `${machine}; ${ROUNDS} shuffled rounds of ${PER_ROUND} requests per cell; lean request (app.fetch, GET, .text()); ${
+    new Date().toISOString().slice(0, 10)
+  }`,
 );
 console.log(
-  `raw Deno KV (:memory:): get ${kvGet.toFixed(1)} µs, set ${
-    kvSet.toFixed(1)
-  } µs, get + atomic checked set ${kvGetAtomic.toFixed(1)} µs`,
-);
-console.log(
-  redisNeeds
-    ? `raw Redis 7 (loopback, node-redis): GET ${
-      redisNeeds.read.toFixed(1)
-    } µs, SET PX ${redisNeeds.new.toFixed(1)} µs, GET + compare-and-set ${
-      redisNeeds.write.toFixed(1)
-    } µs`
-    : "raw Redis: skipped (redis-server not installed)",
+  "Cells: median µs per request (min–max over rounds) · x bare Hono · x the floor of its kind.",
 );
 console.log("");
 console.log(`| contender | ${scenarios.join(" | ")} |`);
 console.log(`|---|${scenarios.map(() => "---:").join("|")}|`);
 for (const r of runners) {
   const cells = scenarios.map((s) => {
-    const xs = samples.get(`${r.contender.name}|${s}`);
-    if (!xs) return "–";
-    const us = median(xs);
-    const ratio = us / bare[s];
-    let cell = `${us.toFixed(1)} (${ratio.toFixed(1)}x)`;
-    if (r.contender.name.includes("DenoKvStore")) {
-      cell += ` [vs bare+KV ${(us / (bare[s] + kvNeeds[s])).toFixed(2)}x]`;
-    }
-    if (r.contender.name.includes("RedisStore") && redisNeeds) {
-      cell += ` [vs bare+Redis ${
-        (us / (bare[s] + redisNeeds[s])).toFixed(2)
-      }x]`;
-    }
-    return cell;
+    const c = results[r.x.name]![s];
+    if (!c) return "–";
+    return `${c.us.toFixed(1)} (${c.min.toFixed(1)}–${c.max.toFixed(1)}) · ${
+      c.xBare.toFixed(1)
+    }x · ${c.xFloor === undefined ? "–" : `${c.xFloor.toFixed(2)}x`}`;
   });
-  console.log(`| ${r.contender.name} | ${cells.join(" | ")} |`);
+  console.log(`| ${r.x.name} | ${cells.join(" | ")} |`);
 }
+
+// The targets of issue 13, as medians of this run.
+const cell = (name: string, s: Scenario) => results[name]?.[s];
+const targets: [string, number | undefined, number][] = [
+  ["cookie new <= 1.15x iron floor", cell("ours: cookie", "new")?.xFloor, 1.15],
+  [
+    "cookie write <= 1.15x iron floor",
+    cell("ours: cookie", "write")?.xFloor,
+    1.15,
+  ],
+  ["cookie read <= 2.5x bare", cell("ours: cookie", "read")?.xBare, 2.5],
+  ["Map new <= 1.5x Map floor", cell("ours: Map", "new")?.xFloor, 1.5],
+  [
+    "MemoryStore new <= 1.5x Map floor",
+    cell("ours: MemoryStore", "new")?.xFloor,
+    1.5,
+  ],
+  ["Map read <= 2x bare", cell("ours: Map", "read")?.xBare, 2],
+  ["MemoryStore read <= 2x bare", cell("ours: MemoryStore", "read")?.xBare, 2],
+  ["Map write <= 3x Map floor", cell("ours: Map", "write")?.xFloor, 3],
+  [
+    "MemoryStore write <= 3x Map floor",
+    cell("ours: MemoryStore", "write")?.xFloor,
+    3,
+  ],
+  ...(["new", "read", "write"] as const).map((s): [
+    string,
+    number | undefined,
+    number,
+  ] => [
+    `DenoKvStore ${s} <= 1.15x KV floor`,
+    cell("ours: DenoKvStore", s)?.xFloor,
+    1.15,
+  ]),
+];
+console.log("");
+console.log("Targets (issue 13):");
+for (const [what, value, limit] of targets) {
+  console.log(
+    `- ${what}: ${value === undefined ? "n/a" : value.toFixed(2)} ${
+      value !== undefined && value <= limit ? "met" : "MISSED"
+    }`,
+  );
+}
+// Faster than every peer of the same kind, in every scenario.
+for (const r of runners.filter((r) => r.x.group === "ours")) {
+  for (const p of runners.filter((p) => p.x.group === "peer")) {
+    if (p.x.kind !== (r.x.kind === "iron" ? "iron" : "map")) continue;
+    if (r.x.kind !== "iron" && r.x.kind !== "map") continue;
+    for (const s of scenarios) {
+      const a = cell(r.x.name, s), b = cell(p.x.name, s);
+      if (a && b && a.us >= b.us) {
+        console.log(
+          `- SLOWER: ${r.x.name} ${s} ${a.us.toFixed(1)} µs vs ${p.x.name} ${
+            b.us.toFixed(1)
+          } µs`,
+        );
+      }
+    }
+  }
+}
+
+// Only a full run writes the results and the chart.
+if (Deno.env.get("BENCH_ONLY") !== undefined) Deno.exit(0);
+const out = new URL("./results/", import.meta.url);
+await Deno.mkdir(out, { recursive: true });
+await Deno.writeTextFile(
+  new URL("requests.json", out),
+  JSON.stringify(
+    {
+      machine,
+      date: new Date().toISOString(),
+      rounds: ROUNDS,
+      perRound: PER_ROUND,
+      groups: Object.fromEntries(contenders.map((x) => [x.name, x.group])),
+      results,
+    },
+    null,
+    2,
+  ) + "\n",
+);
+await Deno.writeTextFile(
+  new URL("requests.svg", out),
+  barChart({
+    title: "µs per request, lower is better (log scale)",
+    subtitle: `${machine}, medians of ${ROUNDS} rounds`,
+    scenarios,
+    rows: runners.map((r) => ({
+      name: r.x.name,
+      group: r.x.group,
+      values: scenarios.map((s) => results[r.x.name]![s]?.us),
+    })),
+  }),
+);
+console.log("");
+console.log("wrote bench/results/requests.json and bench/results/requests.svg");

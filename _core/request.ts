@@ -57,6 +57,8 @@ export class RequestSession<H = unknown> {
   #loaded: Loaded<H> | undefined;
   /** The request carried a session cookie, valid or not. */
   #sentCookie = false;
+  /** The session cookie's value the request came with, if any. */
+  #cookieValue: string | undefined;
   /** The session the request came with was ended (`c.session = null`). */
   #ended = false;
 
@@ -111,6 +113,7 @@ export class RequestSession<H = unknown> {
     );
     if (value !== undefined) {
       this.#sentCookie = true;
+      this.#cookieValue = value;
       const loaded = await this.#mode.load(value, c);
       // The deadlines are checked on every request, in both modes.
       const expired = loaded && expiredReason(loaded.meta, options, Date.now());
@@ -176,6 +179,13 @@ export class RequestSession<H = unknown> {
       from = undefined;
     }
     const saved = await this.#mode.save(out, from, this.#c);
+    // The browser already holds this very cookie, to this very deadline (a
+    // store-mode write that kept its id and lifetime): sending it again
+    // would change nothing, and costs Hono a copy of the response.
+    if (
+      from !== undefined && saved.value === this.#cookieValue &&
+      saved.expires === from.meta.expires
+    ) return;
     const seconds = Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000));
     writeCookies(this.#c, this.#options.cookies, saved.value, seconds);
   }

@@ -8,6 +8,7 @@ eachMode(
   async (mode) => {
     const app = basicApp(mode.options()).post("/cached", (c) => {
       c.header("Cache-Control", "public, max-age=60");
+      c.session.regenerate(); // a new cookie in both modes
       c.session.userId = "cache";
       return c.text("ok");
     });

@@ -62,6 +62,11 @@ export type StoredSession = SessionRecord | Record<string, unknown>;
  * A method that throws or rejects fails the request: nothing is lost and no
  * cookie ever points at a session that was not saved.
  *
+ * Treat the records you are given as immutable: a store that keeps objects
+ * may hand the same one back, and its values are shared read-only with
+ * later requests (they are frozen). To change a session from outside a
+ * request, `set` a new record (`{ ...record, data: { ...record.data, x } }`).
+ *
  * Ids are never the cookie's value: the store sees the SHA-256 hash of it,
  * so a copy of the store's contents gives no usable session.
  *

@@ -15,18 +15,17 @@ function valueOf(record: SessionRecord, key: string): unknown {
   return Object.hasOwn(record.data, key) ? record.data[key] : undefined;
 }
 
-// Whether `side` changed `key` from `base`: a new value, or a flashed
-// value it kept (flashed anew, or reflashed) where the default was to drop
-// it at the end of the request.
+// Whether `side` changed `key` from `base`: a new value, or a flash on it.
+// A key in the side's flash list was flashed (or reflashed) by that request:
+// a value the base flashed is dropped at the end of a request unless kept,
+// and a value the base kept for good becomes a flash only when flashed.
 function changed(
   base: SessionRecord,
   side: SessionRecord,
   sideFlash: ReadonlySet<string>,
-  baseFlash: ReadonlySet<string>,
   key: string,
 ): boolean {
-  return !same(valueOf(side, key), valueOf(base, key)) ||
-    (baseFlash.has(key) && sideFlash.has(key));
+  return sideFlash.has(key) || !same(valueOf(side, key), valueOf(base, key));
 }
 
 // One deadline field: the side that moved it wins; both moved it (each
@@ -70,8 +69,8 @@ export function mergeRecords(
     ...Object.keys(theirs.data),
   ]);
   for (const key of keys) {
-    const oursChanged = changed(base, ours, oursFlash, baseFlash, key);
-    const theirsChanged = changed(base, theirs, theirsFlash, baseFlash, key);
+    const oursChanged = changed(base, ours, oursFlash, key);
+    const theirsChanged = changed(base, theirs, theirsFlash, key);
     const o = valueOf(ours, key);
     const t = valueOf(theirs, key);
     if (oursChanged && theirsChanged) {
@@ -86,18 +85,23 @@ export function mergeRecords(
     data[key] = value;
     if (flashed) flash.push(key);
   }
-  const merged: SessionRecord = {
-    data: { ...data },
-    expires: deadline(base.expires, ours.expires, theirs.expires),
-  };
-  const created = deadline(base.created, ours.created, theirs.created);
-  if (created !== undefined) merged.created = created;
   const limit = deadline(
     base.limit ?? base.expires,
     ours.limit ?? ours.expires,
     theirs.limit ?? theirs.expires,
   );
-  if (limit !== undefined && limit !== merged.expires) merged.limit = limit;
+  // Idle activity never carries a session past its limit: a renew() that
+  // shortened the lifetime stays short whatever the other side touched.
+  const merged: SessionRecord = {
+    data: { ...data },
+    expires: Math.min(
+      deadline(base.expires, ours.expires, theirs.expires),
+      limit,
+    ),
+  };
+  const created = deadline(base.created, ours.created, theirs.created);
+  if (created !== undefined) merged.created = created;
+  if (limit !== merged.expires) merged.limit = limit;
   if (flash.length > 0) merged.flash = flash;
   return merged;
 }

@@ -453,7 +453,8 @@ function checkSecrets(options: SessionOptions): string[] | undefined {
       `session(): secret is ${secret}: ${UNSET}, or leave the secret option out for a random per-process secret`,
     );
   }
-  const list = Array.isArray(secret) ? secret : [secret];
+  // A copy: each entry is read once, and the caller's array stays theirs.
+  const list: unknown[] = Array.isArray(secret) ? [...secret] : [secret];
   if (list.length === 0) {
     throw new TypeError(
       "session(): secret is an empty list; give at least one secret, newest first",
@@ -484,7 +485,7 @@ function checkSecrets(options: SessionOptions): string[] | undefined {
   if (new Set(list).size !== list.length) {
     throw new TypeError("session(): secret lists the same secret twice");
   }
-  return list;
+  return list as string[];
 }
 
 function checkOptionalSeconds(value: unknown, what: string): number {

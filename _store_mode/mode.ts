@@ -39,19 +39,37 @@ export interface StoreHandle {
 // a class: cheaper to set, and JSON.stringify keeps its fast path.)
 const SAVED_JSON = Symbol("the JSON of a saved record's values");
 
-/** A record for the store, from its values' JSON and its bookkeeping. */
+/** What a saved record carries under SAVED_JSON. */
+interface SavedValues {
+  /** The values object the JSON describes. */
+  data: object;
+  json: string;
+}
+
+/**
+ * A record for the store, from its values' JSON and its bookkeeping. Its
+ * values object is frozen: it is shared read-only with later requests.
+ */
 function savedRecord(json: string, meta: SessionMeta): SessionRecord {
-  const record = { data: JSON.parse(json), ...meta } as SessionRecord & {
-    [SAVED_JSON]?: string;
+  const data = Object.freeze(JSON.parse(json));
+  const record = { data, ...meta } as SessionRecord & {
+    [SAVED_JSON]?: SavedValues;
   };
-  record[SAVED_JSON] = json;
+  record[SAVED_JSON] = { data, json };
   return record;
 }
 
-/** The JSON of the values of a record this mode made, else undefined. */
+/**
+ * The JSON of the values of a record this mode made, else undefined. A
+ * record copied with new values (`{ ...record, data }`) carries the symbol
+ * but not the same values object: its JSON is made again.
+ */
 function savedJsonOf(record: unknown): string | undefined {
-  return typeof record === "object" && record !== null
-    ? (record as { [SAVED_JSON]?: string })[SAVED_JSON]
+  if (typeof record !== "object" || record === null) return undefined;
+  const saved = (record as { [SAVED_JSON]?: SavedValues })[SAVED_JSON];
+  return saved !== undefined &&
+      saved.data === (record as { data?: unknown }).data
+    ? saved.json
     : undefined;
 }
 

@@ -431,6 +431,27 @@ export const CASES: readonly Case[] = [
   },
   {
     title:
+      "set refuses a write based on a stale read: another request changed only the deadline",
+    group: "conflicts",
+    async run(store) {
+      // A renew(5) changes no value, only when the session ends: a store
+      // that versions only the values would let a slow write undo it.
+      const { key } = anId();
+      const data = { userId: "ada" };
+      await store.set(key, record(data, 3_600_000), await aContext());
+      const slow = await aContext();
+      const renew = await aContext();
+      await store.get(key, slow);
+      await store.get(key, renew);
+      await store.set(key, record(data, 5_000), renew);
+      await conflicts(
+        () => store.set(key, record({ ...data, cart: 1 }, 3_600_000), slow),
+        "set after a renew",
+      );
+    },
+  },
+  {
+    title:
       "set refuses a write based on a stale read: another request deleted the entry",
     group: "conflicts",
     async run(store) {

@@ -41,6 +41,7 @@ const BROKEN = {
   takenId: "replace overwrites a taken id",
   lossy: "drops created, limit and flash",
   caseFolding: "folds the case of ids",
+  valuesOnly: "versions only the values",
   good: "MemoryStore (correct)",
 } as const;
 
@@ -120,3 +121,58 @@ storeConformance(BROKEN.good, () => {
   const store = new MemoryStore();
   return { store, close: () => store.close() };
 }, { checksConflicts: true, checksExpiry: true });
+
+// Checks writes, but versions only the values: a change of the deadline
+// alone (a renew) goes unnoticed, so a slow write can undo it.
+class ValuesVersionedStore implements SessionStore {
+  readonly #entries: Map<string, string> = new Map();
+  readonly #seen: WeakMap<object, Map<string, string | null>> = new WeakMap();
+  #version(id: string): string | null {
+    const json = this.#entries.get(id);
+    return json === undefined ? null : JSON.stringify(JSON.parse(json).data);
+  }
+  #remember(c: object, id: string): void {
+    let seen = this.#seen.get(c);
+    if (!seen) this.#seen.set(c, seen = new Map());
+    seen.set(id, this.#version(id));
+  }
+  #check(c: object, id: string): void {
+    const seen = this.#seen.get(c)?.get(id);
+    if (seen !== undefined && seen !== this.#version(id)) {
+      throw new SessionConflictError();
+    }
+  }
+  get(id: string, c: Context): SessionRecord | undefined {
+    this.#remember(c, id);
+    const json = this.#entries.get(id);
+    const record = json === undefined ? undefined : JSON.parse(json);
+    return record && record.expires > Date.now() ? record : undefined;
+  }
+  set(id: string, record: SessionRecord, c: Context): void {
+    this.#check(c, id);
+    this.#entries.set(id, JSON.stringify(record));
+    this.#remember(c, id);
+  }
+  delete(id: string): void {
+    this.#entries.delete(id);
+  }
+  replace(
+    oldId: string,
+    newId: string,
+    record: SessionRecord,
+    c: Context,
+  ): void {
+    this.#check(c, oldId);
+    if (!this.#entries.has(oldId) || this.#entries.has(newId)) {
+      throw new SessionConflictError();
+    }
+    this.#entries.set(newId, JSON.stringify(record));
+    this.#entries.delete(oldId);
+  }
+}
+
+storeConformance(
+  BROKEN.valuesOnly,
+  () => ({ store: new ValuesVersionedStore() }),
+  { checksConflicts: true, checksExpiry: true },
+);

@@ -16,6 +16,7 @@ const BROKEN = {
   takenId: "replace overwrites a taken id",
   lossy: "drops created, limit and flash",
   caseFolding: "folds the case of ids",
+  valuesOnly: "versions only the values",
   good: "MemoryStore (correct)",
 } as const;
 
@@ -116,6 +117,12 @@ Deno.test("kit: a replace that overwrites a taken id fails that case only", asyn
 Deno.test("kit: a store that drops record fields fails the direct round trip", async () => {
   assert.deepEqual(await failedCases(BROKEN.lossy), [
     "get returns every field set saved",
+  ]);
+});
+
+Deno.test("kit: a store whose version ignores the deadline fails the renew case only", async () => {
+  assert.deepEqual(await failedCases(BROKEN.valuesOnly), [
+    "set refuses a write based on a stale read: another request changed only the deadline",
   ]);
 });
 

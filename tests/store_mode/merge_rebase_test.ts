@@ -168,4 +168,89 @@ for (const [name, make, available] of subjects) {
       assert.equal(res.status, 409, "refused loudly, not lost");
     }
   });
+  test("renew(5) racing an idle write-back stays 5 s: activity never passes the limit", async (s) => {
+    const gates = new Gates();
+    const app = new Hono()
+      .use(session<Record<string, unknown>>({
+        store: s.store,
+        maxAge: 3600,
+        idleTimeout: 600,
+        touchFraction: 0.01,
+      }))
+      .post("/login", (c) => {
+        c.session.user = "ada";
+        return c.text("ok");
+      })
+      .post("/short", (c) => {
+        c.session.renew(5);
+        return c.text("ok");
+      })
+      .get("/slow", async (c) => {
+        void c.session.user;
+        await gates.hold("slow");
+        return c.text("ok");
+      })
+      .get("/who", (c) => c.text(String(c.session.user ?? "-")));
+    const jar = new Jar(app);
+    const real = Date.now;
+    let skew = 0;
+    Date.now = () => real() + skew;
+    try {
+      await jar.fetch("/login", { method: "POST" });
+      skew = 10_000; // the slow read is now worth an idle write-back
+      const slow = tab(jar).fetch("/slow");
+      await gates.reached("slow");
+      assert.equal((await jar.fetch("/short", { method: "POST" })).status, 200);
+      gates.open("slow");
+      const res = await slow;
+      for (const line of res.headers.getSetCookie()) {
+        const maxAge = Number(/Max-Age=(\d+)/.exec(line)?.[1]);
+        assert.ok(maxAge <= 5, `the slow read's cookie says ${maxAge} s`);
+      }
+      skew += 30_000;
+      assert.equal(await (await jar.fetch("/who")).text(), "-");
+    } finally {
+      Date.now = real;
+    }
+  });
+
+  test("flashing a kept value while another request writes: shown once more, then gone", async (s) => {
+    const gates = new Gates();
+    const app = new Hono()
+      .use(session<Record<string, unknown>>({ store: s.store }))
+      .post("/login", (c) => {
+        c.session.user = "ada";
+        c.session.banner = "welcome";
+        return c.text("ok");
+      })
+      .post("/slow", async (c) => {
+        void c.session.user;
+        await gates.hold("slow");
+        c.session.flash("banner", "welcome"); // same value, now a flash
+        return c.text("ok");
+      })
+      .post("/theme", (c) => {
+        c.session.theme = "dark";
+        return c.text("ok");
+      })
+      .get("/banner", (c) => c.text(String(c.session.banner ?? "-")));
+    app.onError((err, c) =>
+      err instanceof SessionConflictError
+        ? c.text("conflict", 409)
+        : c.text(String(err), 500)
+    );
+    const jar = new Jar(app);
+    await jar.fetch("/login", { method: "POST" });
+    const slow = tab(jar).fetch("/slow", { method: "POST" });
+    await gates.reached("slow");
+    assert.equal((await jar.fetch("/theme", { method: "POST" })).status, 200);
+    gates.open("slow");
+    assert.equal((await slow).status, 200);
+    assert.equal(await (await jar.fetch("/banner")).text(), "welcome");
+    assert.equal(
+      await (await jar.fetch("/banner")).text(),
+      "-",
+      "it was flashed",
+    );
+  });
 }

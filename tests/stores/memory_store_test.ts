@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { MemoryStore } from "../../stores/memory.ts";
-import { basicApp, Jar } from "../_helpers.ts";
+import { Hono } from "hono";
+import { session, type SessionRecord } from "../../mod.ts";
+import { basicApp, Jar, storeKey } from "../_helpers.ts";
 
 const rec = (ttlMs: number, data: Record<string, unknown> = {}) => ({
   data,
@@ -114,3 +116,44 @@ Deno.test("MemoryStore refuses bad options", () => {
     );
   }
 });
+
+for (
+  const [name, make] of [
+    ["Map", () => new Map<string, SessionRecord>()],
+    ["MemoryStore", () => new MemoryStore({ sweepInterval: 0 })],
+  ] as const
+) {
+  Deno.test(`${name}: a record replaced by an admin tool with new values is what later requests read and write`, async () => {
+    const store = make();
+    const app = new Hono()
+      .use(session<Record<string, unknown>>({ store }))
+      .post("/login", (c) => {
+        c.session.role = "admin";
+        return c.text("ok");
+      })
+      .get("/role", (c) => c.text(String(c.session.role)))
+      .post("/visit", (c) => {
+        c.session.visits = ((c.session.visits as number) ?? 0) + 1;
+        return c.text(String(c.session.role));
+      });
+    const jar = new Jar(app);
+    await jar.fetch("/login", { method: "POST" });
+    const key = storeKey(jar.get("sid")!);
+    // Demote, the immutable way: a copy of the record with new values.
+    const old = store.get(key) as SessionRecord;
+    store.set(key, { ...old, data: { ...old.data, role: "user" } });
+    assert.equal(await (await jar.fetch("/role")).text(), "user");
+    assert.equal(
+      await (await jar.fetch("/visit", { method: "POST" })).text(),
+      "user",
+    );
+    assert.equal(await (await jar.fetch("/role")).text(), "user");
+    // The values a saved record shares with later requests are frozen: an
+    // edit in place fails loudly instead of going unseen.
+    const saved = store.get(key) as SessionRecord;
+    assert.throws(() => {
+      (saved.data as Record<string, unknown>).role = "admin";
+    }, TypeError);
+    if (store instanceof MemoryStore) store.close();
+  });
+}

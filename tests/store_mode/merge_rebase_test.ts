@@ -253,4 +253,66 @@ for (const [name, make, available] of subjects) {
       "it was flashed",
     );
   });
+  test("a flash set by another request during a slow write shows exactly once after the merge", async (s) => {
+    const gates = new Gates();
+    const app = new Hono()
+      .use(session<Record<string, unknown>>({ store: s.store }))
+      .post("/login", (c) => {
+        c.session.user = "ada";
+        return c.text("ok");
+      })
+      .post("/slow", async (c) => {
+        void c.session.user;
+        await gates.hold("slow");
+        c.session.cart = ["book"];
+        return c.text("ok");
+      })
+      .post("/notify", (c) => {
+        c.session.flash("msg", "saved");
+        return c.text("ok");
+      })
+      .get("/msg", (c) => c.text(String(c.session.msg ?? "-")));
+    const jar = new Jar(app);
+    await jar.fetch("/login", { method: "POST" });
+    const slow = tab(jar).fetch("/slow", { method: "POST" });
+    await gates.reached("slow");
+    assert.equal((await jar.fetch("/notify", { method: "POST" })).status, 200);
+    gates.open("slow");
+    assert.equal((await slow).status, 200, "merged");
+    assert.equal(await (await jar.fetch("/msg")).text(), "saved");
+    assert.equal(await (await jar.fetch("/msg")).text(), "-", "only once");
+  });
+
+  test("with an object value in the session, changes to other keys merge (200), not 409", async (s) => {
+    const gates = new Gates();
+    const app = new Hono()
+      .use(session<Record<string, unknown>>({ store: s.store }))
+      .post("/login", (c) => {
+        c.session.profile = { name: "Ada", langs: ["en", "fr"] };
+        return c.text("ok");
+      })
+      .post("/slow", async (c) => {
+        void c.session.profile; // an object handed out: copied, not changed
+        await gates.hold("slow");
+        c.session.theme = "dark";
+        return c.text("ok");
+      })
+      .post("/cart", (c) => {
+        c.session.items = 1;
+        return c.text("ok");
+      })
+      .get("/all", (c) => c.json({ ...c.session }));
+    const jar = new Jar(app);
+    await jar.fetch("/login", { method: "POST" });
+    const slow = tab(jar).fetch("/slow", { method: "POST" });
+    await gates.reached("slow");
+    assert.equal((await jar.fetch("/cart", { method: "POST" })).status, 200);
+    gates.open("slow");
+    assert.equal((await slow).status, 200);
+    assert.deepEqual(await (await jar.fetch("/all")).json(), {
+      profile: { name: "Ada", langs: ["en", "fr"] },
+      theme: "dark",
+      items: 1,
+    });
+  });
 }

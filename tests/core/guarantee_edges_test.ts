@@ -167,3 +167,27 @@ Deno.test("store mode: unknown well-formed ids never enter the id-hash memo", as
   assert.ok(await mode.load(known, aContext()));
   assert.equal(mode.memoSize, 1);
 });
+
+Deno.test("store mode: each new id is 256 bits from crypto.getRandomValues, never repeated", async () => {
+  const real = crypto.getRandomValues.bind(crypto);
+  const sizes: number[] = [];
+  crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+    if (array) sizes.push(array.byteLength);
+    return real(array as never) as T;
+  }) as typeof crypto.getRandomValues;
+  try {
+    const app = basicApp({ store: new Map() });
+    const ids = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const res = await app.request("/login", { method: "POST" });
+      const sid = res.headers.getSetCookie().find((c) => c.startsWith("sid="))!;
+      ids.add(sid.slice(4, sid.indexOf(";")));
+    }
+    assert.equal(ids.size, 500, "no id repeats");
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{43}$/);
+    // Each id drew at least 256 bits from the platform's CSPRNG.
+    assert.ok(sizes.filter((n) => n >= 32).length >= 500, `${sizes.length}`);
+  } finally {
+    crypto.getRandomValues = real;
+  }
+});

@@ -1,7 +1,7 @@
 // Response hygiene, hashed ids at rest, and events that never leak.
 import assert from "node:assert/strict";
 import type { SessionEvent } from "../../mod.ts";
-import { basicApp, eachMode, Jar } from "../_helpers.ts";
+import { basicApp, eachMode, Jar, storeKey } from "../_helpers.ts";
 
 eachMode(
   "responses that set or clear the cookie are private, no-store; the app's own Cache-Control wins",
@@ -53,7 +53,9 @@ eachMode(
     const jar = new Jar(app);
     await jar.fetch("/login?user=secret-user-name", { method: "POST" });
     const good = jar.get("sid")!;
+    // The cookie's value, the id's hash (the store key), and a value.
     secrets.push(good, "secret-user-name");
+    if (mode.store) secrets.push(storeKey(good));
     const tries: [string, SessionEvent | undefined][] = [
       [`sid=${good}`, undefined],
       [

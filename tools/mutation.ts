@@ -1,0 +1,323 @@
+// Mutation testing of the security- and behaviour-critical code: each
+// mutant is a small change a careless refactor could make; it is applied
+// to the working tree, the tests that guard that code run, and the file is
+// restored. A mutant the tests do not notice (survived) is a promise no
+// test holds. Not part of CI (it runs the tests once per mutant).
+// `deno task mutation` prints a report and exits non-zero below 90% killed.
+//
+// Run it on a clean checkout: it edits files in place and puts them back.
+
+const root = new URL("../", import.meta.url);
+
+interface Mutant {
+  /** The module, relative to the root. */
+  file: string;
+  /** What a careless change would do, for the report. */
+  what: string;
+  find: string;
+  replace: string;
+  /** The test files that guard it (run with `deno test`). */
+  tests: string[];
+  /** Only with redis-server installed. */
+  redis?: boolean;
+}
+
+const EDGES = "tests/core/guarantee_edges_test.ts";
+const MUTANTS: Mutant[] = [
+  {
+    file: "_cookie_mode/iron.ts",
+    what: "a salt serves one seal more than its limit",
+    find: "material.uses >= SEALS_PER_SALT",
+    replace: "material.uses > SEALS_PER_SALT",
+    tests: [EDGES],
+  },
+  {
+    file: "_cookie_mode/iron.ts",
+    what: "the MAC is not checked before decrypting",
+    find:
+      '!await crypto.subtle.verify("HMAC", macKey, mac, encoder.encode(base))',
+    replace: "false",
+    tests: [
+      "tests/http/cookie_input_test.ts",
+      "tests/cookie_mode/iron_test.ts",
+    ],
+  },
+  {
+    file: "_lib/encoding.ts",
+    what: "non-canonical base64url spellings decode",
+    find: "UNUSED[text.length & 3]!",
+    replace: "0",
+    tests: ["tests/cookie_mode/iron_test.ts", "tests/lib/encoding_test.ts"],
+  },
+  {
+    file: "_cookie_mode/mode.ts",
+    what: "keys are not bound to the cookie's name (purpose binding)",
+    find: "`cookie:${options.cookies.wireName}`",
+    replace: '"cookie"',
+    tests: ["tests/cookie_mode/rotation_test.ts"],
+  },
+  {
+    file: "_core/lifetime.ts",
+    what: "a record without `created` counts as created now",
+    find: "meta.created === undefined ||",
+    replace: "false ||",
+    tests: [EDGES],
+  },
+  {
+    file: "_core/lifetime.ts",
+    what: "a session is still alive at its deadline",
+    find: "if (meta.expires > now) return undefined;",
+    replace: "if (meta.expires >= now) return undefined;",
+    tests: ["tests/core/session_api_test.ts", "tests/core/timeouts_test.ts"],
+  },
+  {
+    file: "_core/lifetime.ts",
+    what: "touch() moves the deadline only when a write-back is due",
+    find: "    this.#expires = next;\n    return worth;",
+    replace: "    if (worth) this.#expires = next;\n    return worth;",
+    tests: [EDGES],
+  },
+  {
+    file: "_core/options.ts",
+    what: "touchFraction is ignored (always 0.1)",
+    find: "touchMs: idleMs * touchFraction",
+    replace: "touchMs: idleMs * 0.1",
+    tests: [EDGES],
+  },
+  {
+    file: "_core/options.ts",
+    what: "secrets shorter than 32 characters are accepted",
+    find: "if (entry.length < MIN_SECRET_LENGTH) {",
+    replace: "if (entry.length < 8) {",
+    tests: ["tests/core/options_test.ts"],
+  },
+  {
+    file: "_core/options.ts",
+    what: "existsCookieOptions can make the exists cookie HttpOnly",
+    find:
+      '    ...checkCookieOptions(options.existsCookieOptions, "existsCookieOptions"),\n    httpOnly: false,',
+    replace:
+      '    httpOnly: false,\n    ...checkCookieOptions(options.existsCookieOptions, "existsCookieOptions"),',
+    tests: ["tests/core/options_test.ts"],
+  },
+  {
+    file: "middleware.ts",
+    what: "a handler error answered by onError still saves",
+    find: "if (c.error || c.res.status >= 500) return;",
+    replace: "if (c.res.status >= 500) return;",
+    tests: [EDGES],
+  },
+  {
+    file: "middleware.ts",
+    what: "a 500 answer saves",
+    find: "if (c.error || c.res.status >= 500) return;",
+    replace: "if (c.error || c.res.status > 500) return;",
+    tests: ["tests/core/session_api_test.ts"],
+  },
+  {
+    file: "_core/request.ts",
+    what: "a write that moved the deadline skips its cookie",
+    find: "saved.expires === from.meta.expires",
+    replace: "true",
+    tests: [EDGES],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "the cookie size check leaves out the cookie's name",
+    find: "const size = cookies.wireName.length + encoded.length;",
+    replace: "const size = encoded.length;",
+    tests: [EDGES],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "a duplicated session cookie is taken",
+    find: "if (countPairs(header, name) !== 1) {",
+    replace: "if (countPairs(header, name) > 2) {",
+    tests: ["tests/http/cookie_input_test.ts"],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "no Cache-Control on responses that set the cookie",
+    find: 'if (!headers.has("cache-control")) {',
+    replace: "if (false) {",
+    tests: ["tests/http/hygiene_test.ts"],
+  },
+  {
+    file: "_store_mode/ids.ts",
+    what: "ids of the wrong length reach the store",
+    find: "return value.length === 43 && TOKEN.test(value);",
+    replace: "return /^[A-Za-z0-9_-]+$/.test(value);",
+    tests: ["tests/http/cookie_input_test.ts"],
+  },
+  {
+    file: "_lib/random.ts",
+    what: "ids drawn from fewer random bytes",
+    find: "crypto.getRandomValues(new Uint8Array(33))",
+    replace: "crypto.getRandomValues(new Uint8Array(8))",
+    tests: [EDGES],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "made-up ids enter the id-hash memo",
+    find: "    const stored = await this.#store.get(key, c);\n",
+    replace:
+      "    if (known === undefined) this.#keys.set(token, key);\n    const stored = await this.#store.get(key, c);\n",
+    tests: [EDGES],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "regenerate() without replace keeps the old id alive",
+    find: "if (move && !replace) await store.delete(base.key, c);",
+    replace: "",
+    tests: ["tests/core/session_api_test.ts"],
+  },
+  {
+    file: "_core/merge.ts",
+    what: "two changes of one key merge when they agree",
+    find: "if (!bothDroppedFlash) return undefined;",
+    replace: "if (!bothDroppedFlash && !same(o, t)) return undefined;",
+    tests: ["tests/store_mode/regenerate_race_test.ts"],
+  },
+  {
+    file: "_core/merge.ts",
+    what: "values compare by identity",
+    find: "  if (a === b) return true;",
+    replace: "  return a === b;",
+    tests: ["tests/store_mode/merge_rebase_test.ts"],
+  },
+  {
+    file: "_core/merge.ts",
+    what: "a flash the other request set is dropped from the list",
+    find: "      : [t, theirsFlash.has(key)];",
+    replace: "      : [t, false];",
+    tests: ["tests/store_mode/merge_rebase_test.ts"],
+  },
+  {
+    file: "_core/merge.ts",
+    what: "idle activity carries a merged session past its limit",
+    find: "    expires: Math.min(",
+    replace: "    expires: Math.max(",
+    tests: ["tests/store_mode/merge_rebase_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore writes without its version check",
+    find:
+      "if (seen !== undefined && seen !== (this.#entries.get(id)?.version ?? 0)) {",
+    replace: "if (false) {",
+    tests: ["tests/store_mode/merge_conflict_test.ts"],
+  },
+  {
+    file: "stores/deno_kv.ts",
+    what: "DenoKvStore.replace overwrites a taken id",
+    find:
+      ".check({ key: oldKey, versionstamp: seen }, { key, versionstamp: null })",
+    replace: ".check({ key: oldKey, versionstamp: seen })",
+    tests: ["tests/stores/conformance_test.ts"],
+  },
+  {
+    file: "stores/redis.ts",
+    what: "RedisStore's replace script overwrites a taken id",
+    find: 'if redis.call("EXISTS", KEYS[2]) == 1 then return 0 end',
+    replace: "",
+    tests: ["tests/stores/redis_store_test.ts"],
+    redis: true,
+  },
+  {
+    file: "_core/members.ts",
+    what: "API member names can hold values",
+    find: "if (MEMBERS.has(key)) {",
+    replace: "if (false) {",
+    tests: ["tests/core/values_test.ts"],
+  },
+  {
+    file: "_core/values.ts",
+    what: "-0 is saved as 0 without a word",
+    find: "1 / value < 0",
+    replace: "false",
+    tests: ["tests/core/values_test.ts"],
+  },
+];
+
+async function hasRedis(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("redis-server", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+async function runTests(tests: string[]): Promise<boolean> {
+  const { success } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", "--no-check", ...tests],
+    cwd: root,
+    stdout: "null",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return success;
+}
+
+const redis = await hasRedis();
+const results: { m: Mutant; killed: boolean | undefined }[] = [];
+for (const m of MUTANTS) {
+  if (m.redis && !redis) {
+    results.push({ m, killed: undefined });
+    console.log(`skip  ${m.file}: ${m.what} (no redis-server)`);
+    continue;
+  }
+  const url = new URL(m.file, root);
+  const original = await Deno.readTextFile(url);
+  if (!original.includes(m.find)) {
+    throw new Error(`${m.file}: the code to mutate is gone: ${m.find}`);
+  }
+  await Deno.writeTextFile(url, original.replace(m.find, m.replace));
+  let killed: boolean;
+  try {
+    killed = !await runTests(m.tests);
+  } finally {
+    await Deno.writeTextFile(url, original);
+  }
+  results.push({ m, killed });
+  console.log(`${killed ? "kill" : "LIVE"}  ${m.file}: ${m.what}`);
+}
+
+// The baseline must be green, or every mutant counts as killed.
+if (!await runTests([...new Set(MUTANTS.map((m) => m.tests).flat())])) {
+  console.error("the guarding tests fail without any mutant: fix them first");
+  Deno.exit(1);
+}
+
+const ran = results.filter((r) => r.killed !== undefined);
+const killed = ran.filter((r) => r.killed).length;
+const score = killed / ran.length;
+console.log("");
+console.log("| module | killed | survived |");
+console.log("|---|---:|---:|");
+for (const file of [...new Set(ran.map((r) => r.m.file))]) {
+  const rows = ran.filter((r) => r.m.file === file);
+  console.log(
+    `| ${file} | ${rows.filter((r) => r.killed).length} | ${
+      rows.filter((r) => !r.killed).length
+    } |`,
+  );
+}
+console.log("");
+for (const r of ran.filter((r) => !r.killed)) {
+  console.log(`survived: ${r.m.file}: ${r.m.what}`);
+}
+console.log(
+  `mutation score: ${killed}/${ran.length} killed (${
+    (score * 100).toFixed(1)
+  }%)${
+    results.length > ran.length
+      ? `, ${results.length - ran.length} skipped`
+      : ""
+  }`,
+);
+if (score < 0.9) Deno.exit(1);

@@ -55,9 +55,7 @@ export class RequestSession<H = unknown> {
   #state!: SessionState;
   /** The session the request came with, if any was valid and alive. */
   #loaded: Loaded<H> | undefined;
-  /** The request carried a session cookie, valid or not. */
-  #sentCookie = false;
-  /** The session cookie's value the request came with, if any. */
+  /** The session cookie's value the request came with, valid or not. */
   #cookieValue: string | undefined;
   /** The session the request came with was ended (`c.session = null`). */
   #ended = false;
@@ -112,7 +110,6 @@ export class RequestSession<H = unknown> {
       onEvent && ((reason) => onEvent({ type: "invalid-cookie", reason }, c)),
     );
     if (value !== undefined) {
-      this.#sentCookie = true;
       this.#cookieValue = value;
       const loaded = await this.#mode.load(value, c);
       // The deadlines are checked on every request, in both modes.
@@ -197,7 +194,7 @@ export class RequestSession<H = unknown> {
     }
     const cookies = this.#options.cookies;
     if (
-      this.#sentCookie ||
+      this.#cookieValue !== undefined ||
       readCookie(this.#c, cookies.existsWireName) !== undefined
     ) {
       clearCookies(this.#c, cookies);

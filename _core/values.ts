@@ -193,27 +193,21 @@ function find(
         }
         key = keys[top.next++]!;
         if (stack.length === 1) {
+          // The session's own object: plain data properties only.
           item = (top.value as Record<string, unknown>)[key];
-          if (item === undefined) continue;
-          if (typeof item === "object" && item !== null) {
-            value = item;
-            break;
+        } else {
+          const descriptor = Object.getOwnPropertyDescriptor(top.value, key)!;
+          if (!descriptor.enumerable) {
+            return [pathOf(stack, key), "a non-enumerable property"];
           }
-          const what = primitiveProblem(item);
-          if (what !== undefined) return [pathOf(stack, key), what];
-          continue;
+          if (!("value" in descriptor)) {
+            return [
+              pathOf(stack, key),
+              "an accessor property (a getter or setter)",
+            ];
+          }
+          item = descriptor.value;
         }
-        const descriptor = Object.getOwnPropertyDescriptor(top.value, key)!;
-        if (!descriptor.enumerable) {
-          return [pathOf(stack, key), "a non-enumerable property"];
-        }
-        if (!("value" in descriptor)) {
-          return [
-            pathOf(stack, key),
-            "an accessor property (a getter or setter)",
-          ];
-        }
-        item = descriptor.value;
         // An undefined property is the same as an absent one: JSON drops
         // it and reading it back gives undefined again.
         if (item === undefined) continue;

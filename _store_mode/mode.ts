@@ -163,8 +163,9 @@ export class StoreMode implements Mode<StoreHandle> {
     const move = base !== undefined && out.regenerated;
     // The store's checked move to a new id, if it has one.
     const replace = move ? store.replace : undefined;
-    const token = base !== undefined && !move ? base.token : randomToken();
-    const key = base !== undefined && !move ? base.key : this.#keyOf(token);
+    const keep = base !== undefined && !move;
+    const token = keep ? base.token : randomToken();
+    const key = keep ? base.key : this.#keyOf(token);
     let record: SessionRecord = savedRecord(out.json, out.meta);
     // What `record` was made from: after a merge, the record merged with.
     let made: SessionRecord | undefined = base?.record;

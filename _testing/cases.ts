@@ -123,6 +123,25 @@ async function held(
   return { done, release: hold.release };
 }
 
+/**
+ * A test app on `store`, signed in through `login` in jar `a`, and a
+ * second jar `tab` holding the same cookie (another tab of one browser).
+ */
+async function signedInTwice(
+  store: SessionStore,
+  login = "/login",
+): Promise<
+  { app: ReturnType<typeof testApp>; a: Jar; tab: Jar; token: string }
+> {
+  const app = testApp({ store });
+  const a = new Jar(app.app);
+  await a.fetch(login, { method: "POST" });
+  const token = a.get("sid")!;
+  const tab = new Jar(app.app);
+  tab.cookies.set("sid", token);
+  return { app, a, tab, token };
+}
+
 /** Every case, in the order they run. */
 export const CASES: readonly Case[] = [
   {
@@ -507,12 +526,7 @@ export const CASES: readonly Case[] = [
       "through the middleware: a sign-out during a slow write is not undone",
     group: "conflicts",
     async run(store) {
-      const app = testApp({ store });
-      const a = new Jar(app.app);
-      await a.fetch("/login", { method: "POST" });
-      const token = a.get("sid")!;
-      const other = new Jar(app.app);
-      other.cookies.set("sid", token);
+      const { app, a, token, tab: other } = await signedInTwice(store);
       const slow = await held(app, a, "/slow?cart=1");
       assert.deepEqual(await other.text("/logout", { method: "POST" }), [
         200,
@@ -533,11 +547,7 @@ export const CASES: readonly Case[] = [
       "through the middleware: different values written at once both land; the same value gives 409",
     group: "conflicts",
     async run(store) {
-      const app = testApp({ store });
-      const a = new Jar(app.app);
-      await a.fetch("/login?user=bo", { method: "POST" });
-      const tab = new Jar(app.app);
-      tab.cookies.set("sid", a.get("sid")!);
+      const { app, a, tab } = await signedInTwice(store, "/login?user=bo");
       let slow = await held(app, a, "/slow?cart=2");
       await tab.fetch("/set?theme=dark", { method: "POST" });
       slow.release();
@@ -646,12 +656,7 @@ export const CASES: readonly Case[] = [
       "through the middleware: a sign-out racing a regenerate is not undone",
     group: "replace",
     async run(store) {
-      const app = testApp({ store });
-      const a = new Jar(app.app);
-      await a.fetch("/login", { method: "POST" });
-      const token = a.get("sid")!;
-      const other = new Jar(app.app);
-      other.cookies.set("sid", token);
+      const { app, a, token, tab: other } = await signedInTwice(store);
       const slow = await held(app, a, "/slow?regenerate&role=admin");
       await other.fetch("/logout", { method: "POST" });
       slow.release();
@@ -671,12 +676,7 @@ export const CASES: readonly Case[] = [
       "through the middleware: of two regenerates at once one wins, the other gets 409",
     group: "replace",
     async run(store) {
-      const app = testApp({ store });
-      const a = new Jar(app.app);
-      await a.fetch("/login", { method: "POST" });
-      const token = a.get("sid")!;
-      const b = new Jar(app.app);
-      b.cookies.set("sid", token);
+      const { app, a, token, tab: b } = await signedInTwice(store);
       const slow = await held(app, a, "/slow?regenerate&tab=a");
       assert.deepEqual(await b.text("/regenerate", { method: "POST" }), [
         200,

@@ -7,6 +7,8 @@
 //
 // Run it on a clean checkout: it edits files in place and puts them back.
 
+import { redisAvailable } from "../support/redis_server.ts";
+
 const root = new URL("../", import.meta.url);
 
 interface Mutant {
@@ -239,19 +241,6 @@ const MUTANTS: Mutant[] = [
   },
 ];
 
-async function hasRedis(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("redis-server", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
 async function runTests(tests: string[]): Promise<boolean> {
   const { success } = await new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", "--no-check", ...tests],
@@ -263,7 +252,7 @@ async function runTests(tests: string[]): Promise<boolean> {
   return success;
 }
 
-const redis = await hasRedis();
+const redis = redisAvailable;
 const results: { m: Mutant; killed: boolean | undefined }[] = [];
 for (const m of MUTANTS) {
   if (m.redis && !redis) {

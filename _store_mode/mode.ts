@@ -73,6 +73,11 @@ function savedJsonOf(record: unknown): string | undefined {
     : undefined;
 }
 
+/** Whether a store method's result must be awaited. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
 /** The session kept in a store; the cookie holds its id. */
 export class StoreMode implements Mode<StoreHandle> {
   readonly #options: ResolvedOptions;
@@ -124,7 +129,9 @@ export class StoreMode implements Mode<StoreHandle> {
     }
     const known = this.#keys.get(token);
     const key = known ?? this.#keyOf(token);
-    const stored = await this.#store.get(key, c);
+    const got = this.#store.get(key, c);
+    // A synchronous store (a Map, MemoryStore) is not awaited: no extra turn.
+    const stored = isThenable(got) ? await got : got;
     if (stored === undefined || stored === null) {
       this.#report({ type: "unknown-id" }, c);
       return undefined;
@@ -171,9 +178,10 @@ export class StoreMode implements Mode<StoreHandle> {
     let made: SessionRecord | undefined = base?.record;
     for (let attempt = 1;; attempt++) {
       try {
-        if (replace && base) {
-          await replace.call(store, base.key, key, record, c);
-        } else await store.set(key, record, c);
+        const done = replace && base
+          ? replace.call(store, base.key, key, record, c)
+          : store.set(key, record, c);
+        if (isThenable(done)) await done;
         if (attempt > 1) {
           this.#report({ type: "conflict", outcome: "merged" }, c);
         }

@@ -187,6 +187,16 @@ Deno.test("store mode: each new id is 256 bits from crypto.getRandomValues, neve
     for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{43}$/);
     // Each id drew at least 256 bits from the platform's CSPRNG.
     assert.ok(sizes.filter((n) => n >= 32).length >= 500, `${sizes.length}`);
+    // ...and uses them: every position varies on its own (none repeats
+    // another position's character more often than chance, 1 in 64).
+    const list = [...ids];
+    for (let i = 0; i < 43; i++) {
+      assert.ok(new Set(list.map((id) => id[i])).size >= 48, `position ${i}`);
+      for (let j = i + 1; j < 43; j++) {
+        const same = list.filter((id) => id[i] === id[j]).length;
+        assert.ok(same < 40, `positions ${i} and ${j} agree in ${same} of 500`);
+      }
+    }
   } finally {
     crypto.getRandomValues = real;
   }

@@ -226,7 +226,7 @@ Deno.test("cookie mode: only the canonical spelling of each base64url field of a
 });
 
 Deno.test("store mode: an id's last character carries no spare bits, so each spelling is its own id", async () => {
-  // 43 characters of 33 random bytes: all 6 bits of the last one are random.
+  // Each of the 43 characters is 6 random bits, the last one too.
   const seen = new Set<string>();
   for (let i = 0; i < 2000; i++) seen.add(randomToken().at(-1)!);
   assert.equal(seen.size, 64);

@@ -44,14 +44,25 @@
 /// <reference types="./_hono_context.d.ts" preserve="true" />
 
 export { session, session as default } from "./middleware.ts";
-export type { Session, SessionMember } from "./session.ts";
+export type {
+  RegenerateOptions,
+  RenewOptions,
+  Session,
+  SessionMember,
+} from "./session.ts";
 export type { SessionOptions } from "./session_options.ts";
 export type { SessionCookieOptions } from "./session_cookie_options.ts";
 export type {
   SessionRecord,
   SessionStore,
   StoredSession,
+  UserSessionEntry,
 } from "./session_store.ts";
+export {
+  type UserSession,
+  type UserSessions,
+  userSessions,
+} from "./user_sessions.ts";
 export type { Encoder } from "./encoder.ts";
 export type { SessionEvent } from "./session_event.ts";
 export { SessionConflictError } from "./session_conflict_error.ts";

@@ -89,7 +89,10 @@ export interface Session {
    * cookie's `Max-Age`. The session is saved even if nothing else changed.
    *
    * @param maxAge Lifetime in seconds, more than 0 and at most 400 days.
+   * @param options `persistent`: from now on, whether the cookies outlive
+   *   the browser (see {@linkcode RenewOptions}).
    * @throws {RangeError} When `maxAge` is not in that range.
+   * @throws {TypeError} When `options` has an unknown key or a wrong type.
    *
    * @example Keep a user signed in for 30 days
    * ```ts
@@ -102,7 +105,7 @@ export interface Session {
    * });
    * ```
    */
-  renew(maxAge?: number): void;
+  renew(maxAge?: number, options?: RenewOptions): void;
 
   /**
    * Moves the session to a new id and restarts its lifetime, keeping its
@@ -111,6 +114,15 @@ export interface Session {
    * it whenever the user's privileges change, above all at login, to defeat
    * session fixation. In cookie mode a fresh seal is issued; an old cookie
    * stays valid until it expires, as nothing on the server remembers it.
+   *
+   * At sign-in, `options` can also tie the session to its user (store
+   * mode: so that `userSessions()` can list and revoke it) and
+   * choose whether its cookies outlive the browser ("remember me"). Both
+   * choices stay with the session until it ends.
+   *
+   * @param options See {@linkcode RegenerateOptions}.
+   * @throws {TypeError} When `options` has an unknown key or a wrong type,
+   *   or ties a user in cookie mode.
    *
    * @example
    * ```ts
@@ -123,8 +135,29 @@ export interface Session {
    *   return c.text("ok");
    * });
    * ```
+   *
+   * @example Sign-in with "remember me", tied to the user
+   * ```ts
+   * import { Hono } from "hono";
+   * import { session } from "@x/hono-session";
+   * import { MemoryStore } from "@x/hono-session/stores/memory";
+   *
+   * new Hono()
+   *   .use(session({ store: new MemoryStore(), persistent: false }))
+   *   .post("/login", async (c) => {
+   *     const form = await c.req.formData();
+   *     // Checked: cookies that survive a browser restart; unchecked:
+   *     // browser-session cookies. The server deadline holds either way.
+   *     c.session.regenerate({
+   *       user: "u-42",
+   *       persistent: form.get("remember") === "on",
+   *     });
+   *     c.session.userId = "u-42";
+   *     return c.text("ok");
+   *   });
+   * ```
    */
-  regenerate(): void;
+  regenerate(options?: RegenerateOptions): void;
 
   /**
    * Sets a value that lives for exactly one more request: it is readable
@@ -197,4 +230,50 @@ export interface Session {
    * ```
    */
   readonly isNew: boolean;
+}
+
+/**
+ * What `c.session.renew(maxAge, options)` can change besides the lifetime.
+ *
+ * @example Turn "remember me" on for a signed-in session
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session, type RenewOptions } from "@x/hono-session";
+ *
+ * const remember: RenewOptions = { persistent: true };
+ * new Hono().use(session()).post("/remember", (c) => {
+ *   c.session.renew(30 * 24 * 60 * 60, remember);
+ *   return c.text("ok");
+ * });
+ * ```
+ */
+export interface RenewOptions {
+  /**
+   * `true`: the cookies carry `Max-Age` and outlive the browser. `false`:
+   * browser-session cookies, dropped when the browser closes (the server
+   * deadline is enforced either way). Kept for the rest of the session.
+   * Left out: unchanged (at first, the middleware's `persistent` option).
+   */
+  persistent?: boolean | undefined;
+}
+
+/**
+ * What `c.session.regenerate(options)` can set for the new session.
+ *
+ * @example
+ * ```ts
+ * import type { RegenerateOptions } from "@x/hono-session";
+ *
+ * const signIn: RegenerateOptions = { user: "u-42", persistent: false };
+ * ```
+ */
+export interface RegenerateOptions extends RenewOptions {
+  /**
+   * Store mode: ties the session to this user id (1 to 512 characters),
+   * so that `userSessions()` can list it and revoke it ("sign out
+   * everywhere"). Kept for the rest of the session. Left out: the tie, if
+   * any, is kept. Cookie mode keeps nothing on the server to list, so a
+   * user there is refused with a `TypeError`.
+   */
+  user?: string | undefined;
 }

@@ -77,6 +77,16 @@ export interface SessionOptions {
    */
   absoluteTimeout?: number | undefined;
   /**
+   * Whether the cookies outlive the browser. `true` (the default): they
+   * carry `Max-Age`, the session's remaining time. `false`:
+   * browser-session cookies, which the browser drops when it closes. A
+   * session can choose for itself, for example from a "remember me"
+   * checkbox at sign-in: `c.session.regenerate({ persistent: true })`.
+   * The server enforces `maxAge`, `idleTimeout` and `absoluteTimeout`
+   * either way; only the cookies' own lifetime differs.
+   */
+  persistent?: boolean | undefined;
+  /**
    * Receives events worth logging or counting: refused cookies, unknown
    * ids, a retiring secret still in use, conflicts. Events carry no cookie
    * value, id or session value. See {@linkcode SessionEvent}.

@@ -37,6 +37,25 @@ export type SessionRecord = {
   limit?: number;
   /** Keys of `data` that were flashed and disappear after the next request. */
   flash?: string[];
+  /**
+   * The user this session belongs to, when the app tied it to one with
+   * `regenerate({ user })`. Stores that list a user's sessions
+   * (`listUser`) index it.
+   */
+  user?: string;
+  /**
+   * The session's own choice of cookie lifetime, made with
+   * `regenerate({ persistent })` or `renew(maxAge, { persistent })`: `true`
+   * for cookies that outlive the browser, `false` for browser-session
+   * cookies. Absent: the middleware's `persistent` option decides.
+   */
+  persistent?: boolean;
+  /**
+   * Sessions tied to a user: when a request last saved the session (a
+   * change, a renew, or with an idle timeout the write-back of activity),
+   * in ms since the epoch.
+   */
+  seen?: number;
 };
 
 /**
@@ -116,8 +135,12 @@ export interface SessionStore {
     | Promise<StoredSession | null | undefined>;
   /** Saves `record` under `id`, replacing what was there. */
   set(id: string, record: SessionRecord, c: Context): unknown;
-  /** Removes whatever is saved under `id`. */
-  delete(id: string, c: Context): unknown;
+  /**
+   * Removes whatever is saved under `id`. A store with `listUser` is also
+   * called without a context: from `userSessions()`, when a session is
+   * revoked from outside the request that uses it.
+   */
+  delete(id: string, c?: Context): unknown;
   /**
    * Optional, and strongly advised for shared stores: moves a session to a
    * new id in one step, for `regenerate()`. Saves `record` under `newId`
@@ -138,4 +161,40 @@ export interface SessionStore {
     record: SessionRecord,
     c: Context,
   ): unknown;
+  /**
+   * Optional: the live sessions tied to `user` (saved with `user` in their
+   * record), for `userSessions()` to list and revoke. Returns each
+   * one's id (the key the store was given) and record; never a session
+   * past its `expires`. A store that has it keeps an index from user to
+   * ids that follows every `set`, `replace` and `delete` (an entry may lag,
+   * as long as this method checks each record it returns) and whose entries
+   * expire with their sessions, and its `delete` works without a context.
+   * The conformance kit's `listsUsers` cases check all of it.
+   */
+  listUser?(
+    user: string,
+  ):
+    | readonly UserSessionEntry[]
+    | Promise<readonly UserSessionEntry[]>;
+}
+
+/**
+ * One of a user's sessions as a store's `listUser` returns it: the id the
+ * store keeps it under, and its record.
+ *
+ * @example
+ * ```ts
+ * import type { UserSessionEntry } from "@x/hono-session";
+ *
+ * const entry: UserSessionEntry = {
+ *   id: "R0mLk3lD0-Jb2yVv9Vd4XJ7tZ3y1cQxPq8WnE5fTa2s",
+ *   record: { data: {}, expires: Date.now() + 60_000, user: "u-42" },
+ * };
+ * ```
+ */
+export interface UserSessionEntry {
+  /** The key the store keeps the session under (the hash of its id). */
+  id: string;
+  /** The session's record, as `get` would return it. */
+  record: StoredSession;
 }

@@ -99,6 +99,19 @@ export interface StoreConformanceOptions {
    */
   checksExpiry?: boolean | undefined;
   /**
+   * The store lists a user's sessions (`listUser`), for `userSessions()`:
+   * sessions tied with `regenerate({ user })` are listed with their
+   * metadata and never an id or its hash, revoked one, all or all but the
+   * current one (also from a second app on the store), moved by
+   * `regenerate()`, gone after sign-out and expiry; with
+   * `checksConflicts`, a request running while its session is revoked
+   * cannot bring it back.
+   *
+   * Default: whether the store has a `listUser` method, looked at when
+   * each case runs. `false` registers these cases as skipped.
+   */
+  listsUsers?: boolean | undefined;
+  /**
    * The most one case may take, in milliseconds, making and closing the
    * store included; a case that takes longer fails. Default: `30_000`.
    */
@@ -171,6 +184,13 @@ export function storeConformance(
       (group === "conflicts" || group === "replace") &&
       checksConflicts === false
     ) return "the store does not claim checksConflicts";
+    if (
+      (group === "users" || group === "users-race") &&
+      options.listsUsers === false
+    ) return "the store does not claim listsUsers";
+    if (group === "users-race" && checksConflicts === false) {
+      return "the store does not claim checksConflicts";
+    }
     return undefined;
   };
   // Why a case does not apply to this store, known once it exists.
@@ -180,6 +200,20 @@ export function storeConformance(
       return "the store has no replace() and does not claim checksConflicts";
     }
     if (group === "replace" && !hasReplace) return "the store has no replace()";
+    if (
+      (group === "users" || group === "users-race") &&
+      typeof store.listUser !== "function"
+    ) {
+      if (options.listsUsers) {
+        throw new TypeError(
+          "the store claims listsUsers but has no listUser() method",
+        );
+      }
+      return "the store has no listUser()";
+    }
+    if (group === "users-race" && !(checksConflicts ?? hasReplace)) {
+      return "the store has no replace() and does not claim checksConflicts";
+    }
     return undefined;
   };
 

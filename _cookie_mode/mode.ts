@@ -122,7 +122,11 @@ export class CookieMode implements Mode<string> {
         keyIndex: 0,
       });
     }
-    return { value: sealed, expires: out.meta.expires };
+    return {
+      value: sealed,
+      expires: out.meta.expires,
+      persistent: out.meta.persistent,
+    };
   }
 
   end(loaded: Loaded<string>): Promise<void> {

@@ -40,6 +40,12 @@ function deadline<T extends number | undefined>(
   return Math.max(ours ?? 0, theirs ?? 0) as T;
 }
 
+// A choice the session made (its user, its cookie lifetime): the side that
+// changed it wins; both changed it: ours, the later request to save.
+function choice<T>(base: T, ours: T, theirs: T): T {
+  return ours === base ? theirs : ours;
+}
+
 /**
  * Three-way merge of session records: `base` is what this request's
  * record was made from, `ours` what it wants to save, `theirs` what the
@@ -48,7 +54,8 @@ function deadline<T extends number | undefined>(
  * both wrote the same result: two read-modify-writes of a counter both
  * write `n + 1`, and taking that as agreement would lose one of them. The
  * one exception is a flashed value both requests dropped at its end of
- * life: nobody wrote it. The deadlines follow the side that moved them.
+ * life: nobody wrote it. The deadlines, the user tie and the cookie
+ * lifetime choice follow the side that moved them.
  *
  * After a merge, the next attempt's base is `theirs`: what the merged
  * record was made from.
@@ -103,5 +110,15 @@ export function mergeRecords(
   if (created !== undefined) merged.created = created;
   if (limit !== merged.expires) merged.limit = limit;
   if (flash.length > 0) merged.flash = flash;
+  const user = choice(base.user, ours.user, theirs.user);
+  if (user !== undefined) merged.user = user;
+  const persistent = choice(
+    base.persistent,
+    ours.persistent,
+    theirs.persistent,
+  );
+  if (persistent !== undefined) merged.persistent = persistent;
+  const seen = deadline(base.seen, ours.seen, theirs.seen);
+  if (seen !== undefined) merged.seen = seen;
   return merged;
 }

@@ -5,17 +5,23 @@
 // through it before the handler and saves or ends through it after.
 import type { Context } from "hono";
 import type { Outgoing, Snapshot } from "./state.ts";
+import type { SessionStore } from "../session_store.ts";
 
 /** A session as a mode loaded it, with what the mode needs to save it again. */
 export interface Loaded<H> extends Snapshot {
   handle: H;
 }
 
-/** What a save produced: the session cookie's value, and the deadline saved. */
+/**
+ * What a save produced: the session cookie's value, and the deadline and
+ * cookie-lifetime choice saved (a merge may have changed both).
+ */
 export interface Saved {
   value: string;
   /** When the saved session ends unless used again, in ms since the epoch. */
   expires: number;
+  /** The session's own choice of persistent cookies, if it made one. */
+  persistent: boolean | undefined;
 }
 
 /** Where sessions are kept; `H` is what a mode remembers of a loaded one. */
@@ -34,4 +40,9 @@ export interface Mode<H> {
   save(out: Outgoing, from: Loaded<H> | undefined, c: Context): Promise<Saved>;
   /** Forgets a session this request loaded: signed out, or expired. */
   end(loaded: Loaded<H>, c: Context): Promise<void>;
+  /**
+   * Store mode: the key `store` keeps a loaded session under, or undefined
+   * when this mode keeps its sessions elsewhere.
+   */
+  keyIn?(loaded: Loaded<H>, store: SessionStore): string | undefined;
 }

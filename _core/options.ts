@@ -42,6 +42,8 @@ export interface ResolvedOptions {
   readonly onEvent: ((event: SessionEvent, c: Context) => void) | undefined;
   /** The session cookie and the exists cookie. */
   readonly cookies: CookiePair;
+  /** Whether cookies outlive the browser, unless a session chose. */
+  readonly persistent: boolean;
 }
 
 const COOKIE_DEFAULTS: CookieAttributes = {
@@ -65,6 +67,7 @@ const OPTION_KEYS: Record<keyof SessionOptions, true> = {
   idleTimeout: true,
   touchFraction: true,
   absoluteTimeout: true,
+  persistent: true,
   onEvent: true,
   cookieName: true,
   existsCookieName: true,
@@ -543,6 +546,14 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       }. Above 0.5, a user whose requests come just over half of idleTimeout apart is signed out despite the activity (at 1, reading never moves the deadline)`,
     );
   }
+  const persistent = options.persistent ?? true;
+  if (typeof persistent !== "boolean") {
+    throw new TypeError(
+      `session(): persistent must be true (cookies carry Max-Age and outlive the browser) or false (browser-session cookies); got ${
+        show(persistent)
+      }`,
+    );
+  }
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") {
     throw new TypeError("session(): onEvent must be a function");
   }
@@ -592,5 +603,6 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       existsCookieName,
       existsCookieOptions,
     ),
+    persistent,
   });
 }

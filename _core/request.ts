@@ -5,6 +5,7 @@
 // middlewares on one request keep apart.
 import type { Context } from "hono";
 import type { Session } from "../session.ts";
+import type { SessionStore } from "../session_store.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Loaded, Mode } from "./mode.ts";
 import { clearCookies, readCookie, writeCookies } from "../_http/cookies.ts";
@@ -126,6 +127,19 @@ export class RequestSession<H = unknown> {
     c.set("session", this.#state.proxy as never);
   }
 
+  /**
+   * The key `store` keeps this request's session under, from this
+   * middleware or an enclosing one; undefined for none (a new session, one
+   * signed out, or one kept elsewhere).
+   */
+  keyIn(store: SessionStore): string | undefined {
+    const loaded = this.#loaded;
+    const key = loaded !== undefined && !this.#ended
+      ? this.#mode.keyIn?.(loaded, store)
+      : undefined;
+    return key ?? this.#outer?.keyIn(store);
+  }
+
   /** What `c.session` reads: the session proxy, after any replacement. */
   current(): Session {
     const value = this.#c.get("session");
@@ -176,14 +190,21 @@ export class RequestSession<H = unknown> {
       from = undefined;
     }
     const saved = await this.#mode.save(out, from, this.#c);
-    // The browser already holds this very cookie, to this very deadline (a
-    // store-mode write that kept its id and lifetime): sending it again
-    // would change nothing, and costs Hono a copy of the response.
+    const persistent = saved.persistent ?? this.#options.persistent;
+    // The browser already holds this very cookie, with the same lifetime
+    // (a store-mode write that kept its id, its deadline or, for a
+    // browser-session cookie, that it has none): sending it again would
+    // change nothing, and costs Hono a copy of the response.
     if (
       from !== undefined && saved.value === this.#cookieValue &&
-      saved.expires === from.meta.expires
+      persistent === (from.meta.persistent ?? this.#options.persistent) &&
+      (!persistent || saved.expires === from.meta.expires)
     ) return;
-    const seconds = Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000));
+    // A browser-session cookie has no Max-Age: it goes when the browser
+    // closes, or earlier when the server deadline refuses it.
+    const seconds = persistent
+      ? Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000))
+      : undefined;
     writeCookies(this.#c, this.#options.cookies, saved.value, seconds);
   }
 

@@ -9,6 +9,7 @@ import { stringifyData } from "./values.ts";
 import { checkKey, MEMBERS } from "./members.ts";
 import { Lifetime, type SessionMeta } from "./lifetime.ts";
 import { Flash, sameFlash } from "./flash.ts";
+import { checkChoices } from "./choices.ts";
 
 /** A session as loaded: its bookkeeping and its values as JSON. */
 export interface Snapshot {
@@ -61,6 +62,10 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
   /** Save even if nothing changed (renew, regenerate). */
   #forced = false;
   #regenerated = false;
+  /** The session's own cookie-lifetime choice, if it made one. */
+  #persistent: boolean | undefined;
+  /** The user the session is tied to, if any. */
+  #user: string | undefined;
   #methods?: Record<string, unknown>;
 
   /** A loaded session, or a new one when `loaded` is absent. */
@@ -72,6 +77,8 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     this.#initial = loaded?.json ?? "{}";
     this.#filled = loaded === undefined;
     this.#shared = loaded?.parsed;
+    this.#persistent = loaded?.meta.persistent;
+    this.#user = loaded?.meta.user;
     this.proxy = new Proxy(this.#data, this) as unknown as Session;
   }
 
@@ -99,14 +106,27 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     }
   }
 
-  renew(maxAge: number = this.#options.maxAge): void {
+  renew(maxAge: number = this.#options.maxAge, options?: unknown): void {
     checkMaxAge(maxAge, "renew(maxAge)");
+    const { persistent } = checkChoices(
+      options,
+      "renew",
+      this.#options.store !== undefined,
+    );
     this.#lifetime.restart(maxAge);
+    if (persistent !== undefined) this.#persistent = persistent;
     this.#forced = true;
   }
 
-  regenerate(): void {
+  regenerate(options?: unknown): void {
+    const { persistent, user } = checkChoices(
+      options,
+      "regenerate",
+      this.#options.store !== undefined,
+    );
     this.#lifetime.restart(this.#options.maxAge, true);
+    if (persistent !== undefined) this.#persistent = persistent;
+    if (user !== undefined) this.#user = user;
     this.#regenerated = true;
     this.#forced = true;
   }
@@ -162,11 +182,13 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     if (!changed || (this.isNew && json === "{}" && !this.#forced)) {
       return undefined;
     }
-    return {
-      json,
-      meta: this.#lifetime.meta(flash),
-      regenerated: this.#regenerated,
-    };
+    const meta = this.#lifetime.meta(flash);
+    if (this.#persistent !== undefined) meta.persistent = this.#persistent;
+    if (this.#user !== undefined) {
+      meta.user = this.#user;
+      meta.seen = Date.now();
+    }
+    return { json, meta, regenerated: this.#regenerated };
   }
 
   // The proxy's traps: members of the API come from here, values from the
@@ -193,8 +215,9 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     if (key === "hasChanged") return this.#hasChanged;
     if (key === "isNew") return this.isNew;
     this.#methods ??= {
-      renew: (maxAge?: number) => this.renew(maxAge),
-      regenerate: () => this.regenerate(),
+      renew: (maxAge?: number, options?: unknown) =>
+        this.renew(maxAge, options),
+      regenerate: (options?: unknown) => this.regenerate(options),
       flash: (k: string, v: unknown) => this.flash(k, v),
       reflash: () => this.reflash(),
     };

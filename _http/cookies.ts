@@ -137,8 +137,15 @@ export function cookiePair(
   });
 }
 
-function line(t: CookieTemplate, value: string, seconds: number): string {
-  return `${t.head}${value}; Max-Age=${seconds}${t.tail}`;
+// Without `seconds`, a browser-session cookie: no Max-Age, no Expires.
+function line(
+  t: CookieTemplate,
+  value: string,
+  seconds: number | undefined,
+): string {
+  return seconds === undefined
+    ? `${t.head}${value}${t.tail}`
+    : `${t.head}${value}; Max-Age=${seconds}${t.tail}`;
 }
 
 // Adds both Set-Cookie lines, and Cache-Control: a response that sets or
@@ -156,12 +163,15 @@ function emit(c: Context, session: string, exists: string): void {
   }
 }
 
-/** Sets the session cookie and the exists cookie for `seconds`. */
+/**
+ * Sets the session cookie and the exists cookie for `seconds`, or until the
+ * browser closes when `seconds` is undefined.
+ */
 export function writeCookies(
   c: Context,
   cookies: CookiePair,
   value: string,
-  seconds: number,
+  seconds: number | undefined,
 ): void {
   const encoded = encodeURIComponent(value);
   const size = cookies.wireName.length + encoded.length;

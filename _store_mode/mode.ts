@@ -198,7 +198,11 @@ export class StoreMode implements Mode<StoreHandle> {
     // id, then drop the old one. A concurrent sign-out can then be undone.
     if (move && !replace) await store.delete(base.key, c);
     if (move) this.#keys.delete(base.token);
-    return { value: token, expires: record.expires };
+    return {
+      value: token,
+      expires: record.expires,
+      persistent: record.persistent,
+    };
   }
 
   // Another request wrote first: reload, merge, or refuse with 409.
@@ -232,6 +236,10 @@ export class StoreMode implements Mode<StoreHandle> {
       reject("another request changed the same session value meanwhile");
     const { data, ...meta } = merged;
     return [savedRecord(JSON.stringify(data), meta), current];
+  }
+
+  keyIn(loaded: Loaded<StoreHandle>, store: SessionStore): string | undefined {
+    return store === this.#store ? loaded.handle.key : undefined;
   }
 
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {

@@ -1,7 +1,12 @@
 // The Hono app the conformance kit drives a store through, and a fresh
 // request context for calling a store directly.
 import { type Context, Hono } from "hono";
-import { session, SessionConflictError, type SessionOptions } from "../mod.ts";
+import {
+  session,
+  SessionConflictError,
+  type SessionOptions,
+  userSessions,
+} from "../mod.ts";
 import type { Fetcher } from "./jar.ts";
 
 /** A held `/slow` request: it has loaded its session and waits for `release()`. */
@@ -27,12 +32,21 @@ export const BIG: { text: string; items: number[] } = {
 
 /**
  * An app with the session middleware over `options` and routes that read,
- * write, regenerate and end the session. A conflict answers 409, any
- * other error 500 with its message.
+ * write, regenerate and end the session, and list and revoke the signed-in
+ * user's sessions. A conflict answers 409, any other error 500 with its
+ * message.
  */
 export function testApp(options: SessionOptions): TestApp {
   let arrive = (): void => {};
   let wait: Promise<void> = Promise.resolve();
+  // The signed-in user's sessions, made on first use: a store without
+  // listUser is refused by userSessions().
+  const sessionsOf = (c: Context) => {
+    const user = (c.get("session") as unknown as Record<string, unknown>)
+      .userId;
+    if (typeof user !== "string") throw new Error("not signed in");
+    return { user, sessions: userSessions(options.store!) };
+  };
   const app = new Hono()
     .use(session<Record<string, unknown>>(options))
     .get("/read", (c) => c.text(String(c.session.userId ?? "-")))
@@ -57,6 +71,27 @@ export function testApp(options: SessionOptions): TestApp {
     .post("/regenerate", (c) => {
       c.session.regenerate();
       return c.text("ok");
+    })
+    // Signs in as ?user, tied to that user.
+    .post("/signin", (c) => {
+      const user = c.req.query("user") ?? "ada";
+      c.session.regenerate({ user });
+      c.session.userId = user;
+      return c.text("ok");
+    })
+    .get("/sessions", async (c) => {
+      const { user, sessions } = sessionsOf(c);
+      return c.json(await sessions.list(user, c));
+    })
+    .post("/revoke", async (c) => {
+      const { user, sessions } = sessionsOf(c);
+      return c.text(
+        String(await sessions.revoke(user, c.req.query("handle")!)),
+      );
+    })
+    .post("/revoke-others", async (c) => {
+      const { user, sessions } = sessionsOf(c);
+      return c.text(String(await sessions.revokeAll(user, { except: c })));
     })
     .post("/big", (c) => {
       c.session.big = BIG;

@@ -6,6 +6,8 @@ import {
   SessionConflictError,
   type SessionRecord,
   type SessionStore,
+  type UserSession,
+  userSessions,
 } from "../mod.ts";
 import { randomToken, storeKey } from "../_store_mode/ids.ts";
 import { aContext, BIG, testApp } from "./app.ts";
@@ -14,9 +16,17 @@ import { Jar } from "./jar.ts";
 /**
  * Which stores a case applies to: `basic` to every store; `expiry` to a
  * store whose own `get` drops expired entries; `conflicts` to a store whose
- * `set` refuses stale writes; `replace` to one that also has `replace`.
+ * `set` refuses stale writes; `replace` to one that also has `replace`;
+ * `users` to one that lists a user's sessions (`listUser`), and
+ * `users-race` to one that also refuses stale writes.
  */
-export type Group = "basic" | "expiry" | "conflicts" | "replace";
+export type Group =
+  | "basic"
+  | "expiry"
+  | "conflicts"
+  | "replace"
+  | "users"
+  | "users-race";
 
 /** One conformance case. */
 export interface Case {
@@ -142,6 +152,25 @@ async function signedInTwice(
   return { app, a, tab, token };
 }
 
+/** A user id of the case's own, so a shared store does not mix cases. */
+function aUser(): string {
+  return `user-${randomToken().slice(0, 12)}`;
+}
+
+/** Signs a new device (jar) in as `user`, tied to that user. */
+async function device(app: ReturnType<typeof testApp>, user: string) {
+  const jar = new Jar(app.app);
+  const res = await jar.fetch(`/signin?user=${user}`, { method: "POST" });
+  assert.equal(res.status, 200, await res.text());
+  return jar;
+}
+
+async function listing(jar: Jar): Promise<UserSession[]> {
+  const res = await jar.fetch("/sessions");
+  assert.equal(res.status, 200, await res.clone().text());
+  return await res.json();
+}
+
 /** Every case, in the order they run. */
 export const CASES: readonly Case[] = [
   {
@@ -180,6 +209,9 @@ export const CASES: readonly Case[] = [
         created: now - 1_000,
         limit: now + 120_000,
         flash: ["notice"],
+        user: "u-42",
+        persistent: false,
+        seen: now - 500,
       };
       const { key } = anId();
       await absent(store, key, c, "before any set");
@@ -694,6 +726,155 @@ export const CASES: readonly Case[] = [
       if (loser !== undefined && loser !== token && loser !== winner) {
         await absent(store, storeKey(loser), after, "the loser's new id");
       }
+    },
+  },
+  {
+    title:
+      "users: a user's sessions are listed with their metadata, never an id or its hash",
+    group: "users",
+    async run(store) {
+      const app = testApp({ store });
+      const user = aUser();
+      const a = await device(app, user);
+      const b = await device(app, user);
+      await device(app, aUser()); // someone else
+      const list = await listing(a);
+      assert.equal(list.length, 2);
+      assert.deepEqual(list.map((s) => s.current).sort(), [false, true]);
+      for (const s of list) {
+        assert.match(s.handle, /^[A-Za-z0-9_-]{22}$/);
+        assert.equal(typeof s.created, "number");
+        assert.equal(typeof s.seen, "number");
+        assert.ok(s.expires > Date.now());
+        assert.deepEqual(s.values, { userId: user });
+      }
+      const text = JSON.stringify(list);
+      for (const jar of [a, b]) {
+        const token = jar.get("sid")!;
+        assert.ok(!text.includes(token), "a listing holds a session id");
+        assert.ok(
+          !text.includes(storeKey(token)),
+          "a listing holds an id's hash",
+        );
+      }
+      // The store itself answers with the keys it was given.
+      const entries = await store.listUser!(user);
+      assert.deepEqual(
+        entries.map((e) => e.id).sort(),
+        [storeKey(a.get("sid")!), storeKey(b.get("sid")!)].sort(),
+      );
+    },
+  },
+  {
+    title:
+      "users: revoking one session ends it on its next request; a handle works once and only for its user",
+    group: "users",
+    async run(store) {
+      const app = testApp({ store });
+      const user = aUser();
+      const a = await device(app, user);
+      const b = await device(app, user);
+      const other = await device(app, aUser());
+      const target = (await listing(a)).find((s) => !s.current)!;
+      assert.deepEqual(
+        await other.text(`/revoke?handle=${target.handle}`, { method: "POST" }),
+        [200, "false"],
+        "another user's handle",
+      );
+      assert.notEqual((await b.text("/read"))[1], "-");
+      assert.deepEqual(
+        await a.text(`/revoke?handle=${target.handle}`, { method: "POST" }),
+        [200, "true"],
+      );
+      assert.deepEqual(await b.text("/read"), [200, "-"]);
+      assert.deepEqual(await a.text("/read"), [200, user]);
+      assert.deepEqual(
+        await a.text(`/revoke?handle=${target.handle}`, { method: "POST" }),
+        [200, "false"],
+        "the same handle again",
+      );
+      assert.equal((await listing(a)).length, 1);
+    },
+  },
+  {
+    title:
+      "users: sign out other devices keeps this one; revokeAll from outside a request ends the rest",
+    group: "users",
+    async run(store) {
+      const app = testApp({ store });
+      // A second app on the same store: another instance of the service.
+      const other = testApp({ store });
+      const user = aUser();
+      const a = await device(app, user);
+      const b = await device(app, user);
+      const c = await device(other, user);
+      assert.deepEqual(await a.text("/revoke-others", { method: "POST" }), [
+        200,
+        "2",
+      ]);
+      assert.deepEqual(await b.text("/read"), [200, "-"]);
+      assert.deepEqual(await c.text("/read"), [200, "-"]);
+      assert.deepEqual(await a.text("/read"), [200, user]);
+      const d = await device(other, user);
+      const sessions = userSessions(store);
+      assert.equal((await sessions.list(user)).length, 2);
+      assert.equal(await sessions.revokeAll(user), 2);
+      assert.deepEqual(await a.text("/read"), [200, "-"]);
+      assert.deepEqual(await d.text("/read"), [200, "-"]);
+      assert.deepEqual(await sessions.list(user), []);
+    },
+  },
+  {
+    title:
+      "users: regenerate moves a session in the listing; sign-out and expiry take it out",
+    group: "users",
+    async run(store) {
+      const app = testApp({ store });
+      const user = aUser();
+      const a = await device(app, user);
+      const sessions = userSessions(store);
+      const [before] = await sessions.list(user);
+      await a.fetch("/regenerate", { method: "POST" });
+      const after = await sessions.list(user);
+      assert.equal(after.length, 1);
+      assert.notEqual(after[0]!.handle, before!.handle);
+      await a.fetch("/logout", { method: "POST" });
+      assert.deepEqual(await sessions.list(user), []);
+      // A session past its deadline is never listed, whatever the backend
+      // still holds.
+      const { key } = anId();
+      await store.set(
+        key,
+        { data: {}, expires: Date.now() + 300, user },
+        await aContext(),
+      );
+      assert.equal((await store.listUser!(user)).length, 1);
+      await sleep(400);
+      assert.deepEqual(
+        (await store.listUser!(user)).filter((e) =>
+          !((e.record as SessionRecord).expires > Date.now())
+        ),
+        [],
+        "listUser returned an expired session",
+      );
+      assert.deepEqual(await sessions.list(user), []);
+    },
+  },
+  {
+    title:
+      "users: a request running while its session is revoked cannot bring it back",
+    group: "users-race",
+    async run(store) {
+      const app = testApp({ store });
+      const user = aUser();
+      const a = await device(app, user);
+      const slow = await held(app, a, "/slow?cart=3");
+      assert.equal(await userSessions(store).revokeAll(user), 1);
+      slow.release();
+      const res = await slow.done;
+      assert.equal(res.status, 409, await res.text());
+      assert.deepEqual(await a.text("/read"), [200, "-"]);
+      assert.deepEqual(await userSessions(store).list(user), []);
     },
   },
 ];

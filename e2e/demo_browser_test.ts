@@ -3,7 +3,7 @@
 // `deno task e2e`. Outside CI, a machine without Chromium skips it and
 // says how to install it; under CI=true a missing Chromium is a failure.
 import assert from "node:assert/strict";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 import { startDemo } from "../support/server_process.ts";
 
 // CHROMIUM_PATH, else the first `chromium` on the PATH (Debian puts it in
@@ -136,6 +136,93 @@ Deno.test({
       assert.equal(await page.evaluate("document.cookie"), "");
     } finally {
       await browser?.close();
+      await server.stop();
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "e2e: remember me survives a browser restart, a browser-session sign-in does not; sign out other devices" +
+    (CHROMIUM === undefined ? " (skipped: apt-get install -y chromium)" : ""),
+  ignore: CHROMIUM === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cwd = await Deno.makeTempDir({ prefix: "hono-session-e2e-" });
+    const server = await startDemo(cwd);
+    const url = `http://localhost:${new URL(server.url).port}/`;
+    // Two browsers with profiles on disk, so that closing and starting one
+    // again is a real browser restart: Chromium keeps persistent cookies
+    // and drops browser-session ones.
+    const profiles = { laptop: `${cwd}/laptop`, phone: `${cwd}/phone` };
+    const open = (dir: string) =>
+      chromium.launchPersistentContext(dir, {
+        executablePath: CHROMIUM,
+        args: FLAGS,
+      });
+    const contexts: BrowserContext[] = [];
+    try {
+      const signIn = async (dir: string, remember: boolean) => {
+        const context = await open(dir);
+        contexts.push(context);
+        const page = await context.newPage();
+        await page.goto(url);
+        await page.fill("#name", "Ada");
+        if (remember) await page.check("#remember");
+        await page.click("#login");
+        await page.waitForSelector("#user");
+        return { context, page };
+      };
+      const laptop = await signIn(profiles.laptop, true);
+      const phone = await signIn(profiles.phone, false);
+      const sid = async (context: BrowserContext) =>
+        (await context.cookies()).find((c) => c.name === "sid")!;
+      assert.ok((await sid(laptop.context)).expires > Date.now() / 1000);
+      assert.equal((await sid(phone.context)).expires, -1, "session cookie");
+
+      await laptop.page.click("#sessions");
+      await laptop.page.waitForSelector("#count");
+      assert.equal(await laptop.page.textContent("#count"), "2");
+      assert.equal(await laptop.page.locator("tr.session").count(), 2);
+
+      // Restart both browsers.
+      for (const context of contexts.splice(0)) await context.close();
+      const laptop2 = await open(profiles.laptop);
+      const phone2 = await open(profiles.phone);
+      contexts.push(laptop2, phone2);
+      const phonePage = await phone2.newPage();
+      await phonePage.goto(url);
+      assert.equal(
+        await phonePage.locator("#login").count(),
+        1,
+        "the browser-session sign-in ended with the browser",
+      );
+      const laptopPage = await laptop2.newPage();
+      await laptopPage.goto(url);
+      assert.equal(await laptopPage.textContent("#user"), "Ada");
+
+      // The phone signs in again; the laptop signs out every other device
+      // (the phone, and the session its old browser left behind).
+      await phonePage.fill("#name", "Ada");
+      await phonePage.click("#login");
+      await phonePage.waitForSelector("#user");
+      await laptopPage.goto(`${url}sessions`);
+      assert.equal(await laptopPage.textContent("#count"), "3");
+      await laptopPage.click("#revoke-others");
+      await laptopPage.waitForSelector("#notice");
+      assert.equal(
+        await laptopPage.textContent("#notice"),
+        "Signed out 2 other sessions.",
+      );
+      assert.equal(await laptopPage.textContent("#count"), "1");
+      await phonePage.reload();
+      assert.equal(await phonePage.locator("#login").count(), 1);
+      await Deno.mkdir(SHOTS, { recursive: true });
+      await laptopPage.screenshot({ path: `${SHOTS}sessions.png` });
+    } finally {
+      for (const context of contexts) await context.close();
       await server.stop();
       await Deno.remove(cwd, { recursive: true });
     }

@@ -1,7 +1,8 @@
 /**
  * A small app that shows the session middleware at work: sign in through a
- * form, see who you are, get a one-time notice after signing in, count your
- * visits while signed in, sign out.
+ * form (with "remember me"), see who you are, get a one-time notice after
+ * signing in, count your visits while signed in, see your sessions on other
+ * devices and sign them out, sign out.
  *
  * Run it with `deno task demo`, then open http://localhost:8000.
  *
@@ -38,7 +39,7 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { html } from "hono/html";
-import { session, type SessionOptions } from "@x/hono-session";
+import { session, type SessionOptions, userSessions } from "@x/hono-session";
 import { DenoKvStore } from "@x/hono-session/stores/deno-kv";
 import { MemoryStore } from "@x/hono-session/stores/memory";
 
@@ -46,14 +47,49 @@ interface DemoSession {
   userId?: string;
   visits?: number;
   notice?: string;
+  /** The browser this session signed in from, for the sessions page. */
+  device?: string;
 }
 
-/** Builds the demo app with the given session options. */
+const PAGE_STYLE = `
+body { font: 16px system-ui; max-width: 36rem; margin: 3rem auto; }
+.notice { background: #e8f5e9; padding: 0.5rem 1rem; border-radius: 4px; }
+table { border-collapse: collapse; } td { padding: 0.25rem 0.75rem 0.25rem 0; }`;
+
+function page(title: string, body: unknown) {
+  return html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <title>${title}</title>
+        <style>${PAGE_STYLE}</style>
+      </head>
+      <body>
+        <h1>${title}</h1>
+        ${body}
+      </body>
+    </html>
+  `;
+}
+
+const when = (ms: number | undefined) =>
+  ms === undefined ? "-" : new Date(ms).toISOString().slice(0, 19) + "Z";
+
+/**
+ * Builds the demo app with the given session options. Cookies last only
+ * as long as the browser unless "remember me" is ticked at sign-in.
+ */
 export function demoApp(options: SessionOptions) {
+  // With a store, each sign-in is tied to its user: the sessions page
+  // lists them and signs the others out. Cookie mode keeps nothing on the
+  // server to list.
+  const store = options.store;
+  const sessions = store ? userSessions<DemoSession>(store) : undefined;
   // Chained, so that the handlers see the session's type.
   return new Hono()
     .use(csrf())
-    .use(session<DemoSession>(options))
+    .use(session<DemoSession>({ persistent: false, ...options }))
     .get("/", (c) => {
       const s = c.session;
       // Only signed-in visits are counted: an anonymous page view starts no
@@ -65,6 +101,7 @@ export function demoApp(options: SessionOptions) {
         ? html`
           <p>Signed in as <strong id="user">${s.userId}</strong>.</p>
           <p>Visits in this session: <span id="visits">${s.visits}</span></p>
+          <p><a id="sessions" href="/sessions">Your sessions</a></p>
           <form method="post" action="/logout">
             <button id="logout">Sign out</button>
           </form>
@@ -73,28 +110,85 @@ export function demoApp(options: SessionOptions) {
           <form method="post" action="/login">
             <label>Name <input id="name" name="name" required maxlength="40"
               autocomplete="username"></label>
+            <label><input type="checkbox" id="remember" name="remember">
+              Remember me</label>
             <button id="login">Sign in</button>
           </form>
         `;
-      return c.html(html`
-        <!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8">
-            <title>hono-session demo</title>
-            <style>
-            body { font: 16px system-ui; max-width: 32rem; margin: 3rem auto; }
-            .notice { background: #e8f5e9; padding: 0.5rem 1rem; border-radius: 4px; }
-            </style>
-          </head>
-          <body>
-            <h1>hono-session demo</h1>
-            ${notice
-              ? html`<p class="notice" id="notice">${notice}</p>`
-              : ""} ${body}
-          </body>
-        </html>
-      `);
+      return c.html(page(
+        "hono-session demo",
+        html`${
+          notice ? html`<p class="notice" id="notice">${notice}</p>` : ""
+        } ${body}`,
+      ));
+    })
+    // The signed-in user's sessions, on every device, with sign-out buttons.
+    .get("/sessions", async (c) => {
+      const userId = c.session.userId;
+      if (!userId) return c.redirect("/", 303);
+      if (!sessions) {
+        return c.html(page(
+          "Your sessions",
+          html`
+            <p id="unavailable">Cookie mode keeps nothing on the server, so
+                        there is no list of sessions to show or sign out.</p>
+            <p><a href="/">Back</a></p>
+          `,
+        ));
+      }
+      const list = await sessions.list(userId, c);
+      const rows = list.map((s) =>
+        html`
+          <tr class="session">
+            <td>${s.current ? html`<strong>this device</strong>` : "other"}</td>
+            <td>${s.values.device ?? "unknown browser"}</td>
+            <td>signed in ${when(s.created)}, last seen ${when(s.seen)}</td>
+            <td>${s.persistent ? "remembered" : "until the browser closes"}</td>
+            <td>${s.current
+              ? ""
+              : html`<form method="post" action="/sessions/revoke">
+            <input type="hidden" name="handle" value="${s.handle}">
+            <button class="revoke">Sign out</button></form>`}</td>
+          </tr>
+        `
+      );
+      return c.html(page(
+        "Your sessions",
+        html`
+          ${c.session.notice
+            ? html`<p class="notice" id="notice">${c.session.notice}</p>`
+            : ""}
+                    <p>Signed in as <strong>${userId}</strong>
+                      in <span id="count">${list.length}</span> places.</p>
+                    <table>${rows}</table>
+                    <form method="post" action="/sessions/revoke-others">
+            <button id="revoke-others">Sign out other devices</button>
+          </form>
+                    <p><a href="/">Back</a></p>
+        `,
+      ));
+    })
+    .post("/sessions/revoke", async (c) => {
+      const userId = c.session.userId;
+      if (!userId || !sessions) return c.redirect("/", 303);
+      const form = await c.req.parseBody();
+      const done = typeof form.handle === "string" &&
+        await sessions.revoke(userId, form.handle);
+      c.session.flash(
+        "notice",
+        done ? "That session is signed out." : "That session had ended.",
+      );
+      return c.redirect("/sessions", 303);
+    })
+    .post("/sessions/revoke-others", async (c) => {
+      const userId = c.session.userId;
+      if (!userId || !sessions) return c.redirect("/", 303);
+      const ended = await sessions.revokeAll(userId, { except: c });
+      c.session.flash(
+        "notice",
+        `Signed out ${ended} other session${ended === 1 ? "" : "s"}.`,
+      );
+      return c.redirect("/sessions", 303);
     })
     .post("/login", async (c) => {
       const form = await c.req.parseBody();
@@ -105,8 +199,15 @@ export function demoApp(options: SessionOptions) {
         c.session.flash("notice", "Please enter a name.");
         return c.redirect("/", 303);
       }
-      c.session.regenerate(); // a new id at every sign-in
+      // A new id at every sign-in, tied to the user (store mode), with
+      // cookies that outlive the browser only if "remember me" is ticked.
+      c.session.regenerate({
+        persistent: form.remember === "on",
+        ...(store ? { user: name } : {}),
+      });
       c.session.userId = name;
+      c.session.device = c.req.header("user-agent")?.slice(0, 80) ??
+        "unknown browser";
       c.session.flash("notice", `Welcome, ${name}!`);
       return c.redirect("/", 303);
     })

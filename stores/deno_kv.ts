@@ -20,7 +20,11 @@
  *
  * @module
  */
-import type { SessionRecord, SessionStore } from "../session_store.ts";
+import type {
+  SessionRecord,
+  SessionStore,
+  UserSessionEntry,
+} from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
@@ -86,6 +90,13 @@ export interface KvDatabase {
   delete(key: readonly KvKeyPart[]): Promise<void>;
   /** Starts an atomic operation. */
   atomic(): KvAtomic;
+  /**
+   * Lists the entries under a key prefix. Only {@linkcode DenoKvStore.listUser}
+   * needs it (`Deno.Kv` and `@deno/kv` have it).
+   */
+  list?(
+    selector: { prefix: readonly KvKeyPart[] },
+  ): AsyncIterable<{ key: readonly unknown[] }>;
 }
 
 /** Options for {@linkcode DenoKvStore}. */
@@ -142,6 +153,12 @@ function keyBytes(key: readonly KvKeyPart[]): number {
  * (64 KiB a value, 2 KiB a key) fails the save with a `RangeError` that says
  * so, before Deno KV is asked.
  *
+ * Sessions tied to a user (`regenerate({ user })`) also get an index entry
+ * under `[...prefix, 0, user, id]`, written in the same atomic operation
+ * and expiring with the session, so that `userSessions(store)` can list
+ * and revoke them. (The `0` keeps index keys apart from session ids, which
+ * are strings.)
+ *
  * @example
  * ```ts
  * import { Hono } from "hono";
@@ -192,6 +209,7 @@ export class DenoKvStore implements SessionStore {
       );
     }
     // Session ids are 43 characters: refuse a prefix that leaves no room.
+    // (A user's index key is checked when written: its user id varies.)
     const bytes = keyBytes([...prefix, "x".repeat(43)]);
     if (bytes > KEY_LIMIT) {
       throw new RangeError(
@@ -228,14 +246,17 @@ export class DenoKvStore implements SessionStore {
   async set(id: string, record: SessionRecord, c?: object): Promise<void> {
     const { key, json, options } = this.#entry(id, record);
     const seen = this.#read.get(c, id);
-    if (seen === undefined) {
+    if (seen === undefined && record.user === undefined) {
       await this.#kv.set(key, json, options);
       return;
     }
-    const result = await this.#kv.atomic()
-      .check({ key, versionstamp: seen })
-      .set(key, json, options)
-      .commit();
+    const op = this.#kv.atomic();
+    if (seen !== undefined) op.check({ key, versionstamp: seen });
+    op.set(key, json, options);
+    if (record.user !== undefined) {
+      op.set(this.#userKey(record.user, id), record.expires, options);
+    }
+    const result = await op.commit();
     if (!result.ok) throw new SessionConflictError();
     this.#read.remember(c, id, result.versionstamp ?? null);
   }
@@ -285,18 +306,68 @@ export class DenoKvStore implements SessionStore {
     let seen = this.#read.get(c, oldId);
     if (seen === undefined) seen = (await this.#kv.get(oldKey)).versionstamp;
     if (seen === null) throw new SessionConflictError();
-    const result = await this.#kv.atomic()
+    const op = this.#kv.atomic()
       .check({ key: oldKey, versionstamp: seen }, { key, versionstamp: null })
       .set(key, json, options)
-      .delete(oldKey)
-      .commit();
+      .delete(oldKey);
+    if (record.user !== undefined) {
+      // The old id's index entry, if it had one under this user, goes too.
+      op.set(this.#userKey(record.user, newId), record.expires, options)
+        .delete(this.#userKey(record.user, oldId));
+    }
+    const result = await op.commit();
     if (!result.ok) throw new SessionConflictError();
     this.#read.remember(c, oldId, null);
     this.#read.remember(c, newId, result.versionstamp ?? null);
   }
 
-  /** Removes the session saved under `id`. */
+  /**
+   * Removes the session saved under `id`. Its user's index entry, if any,
+   * stays until the session's deadline, and `listUser` skips it (or
+   * removes it, once it finds no session).
+   */
   async delete(id: string): Promise<void> {
     await this.#kv.delete(this.key(id));
+  }
+
+  // Where the index entry of a user's session lives.
+  #userKey(user: string, id: string): KvKeyPart[] {
+    const key = [...this.#prefix, 0, user, id];
+    const bytes = keyBytes(key);
+    if (bytes > KEY_LIMIT) {
+      throw new RangeError(
+        `DenoKvStore: the user index key is ${bytes} bytes, over Deno KV's ${KEY_LIMIT}-byte key limit; use a shorter user id or prefix`,
+      );
+    }
+    return key;
+  }
+
+  /**
+   * The live sessions tied to `user`, for `userSessions()`. Index entries
+   * whose session is gone (signed out, revoked) are removed on the way.
+   *
+   * @param user The id the sessions were tied to with `regenerate({ user })`.
+   * @throws {TypeError} When the database has no `list` method.
+   */
+  async listUser(user: string): Promise<UserSessionEntry[]> {
+    const kv = this.#kv;
+    if (typeof kv.list !== "function") {
+      throw new TypeError(
+        "DenoKvStore: listing a user's sessions needs the database's list() method (Deno.Kv and @deno/kv have it)",
+      );
+    }
+    const prefix = [...this.#prefix, 0, user];
+    const ids: string[] = [];
+    for await (const { key } of kv.list({ prefix })) {
+      const id = key[key.length - 1];
+      if (typeof id === "string") ids.push(id);
+    }
+    const found: UserSessionEntry[] = [];
+    await Promise.all(ids.map(async (id) => {
+      const record = await this.get(id);
+      if (record?.user === user) found.push({ id, record });
+      else if (record === undefined) await kv.delete([...prefix, id]);
+    }));
+    return found;
   }
 }

@@ -12,7 +12,11 @@
  *
  * @module
  */
-import type { SessionRecord, SessionStore } from "../session_store.ts";
+import type {
+  SessionRecord,
+  SessionStore,
+  UserSessionEntry,
+} from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 
@@ -53,6 +57,10 @@ interface Entry {
  * request changed or deleted a session after this request read it, `set`
  * throws a `SessionConflictError`, so a concurrent sign-out is never undone.
  *
+ * It indexes sessions tied to a user (`regenerate({ user })`), so that
+ * `userSessions(store)` can list and revoke them; an index entry goes with
+ * its session (deleted, expired, swept or evicted).
+ *
  * @example
  * ```ts
  * import { session } from "@x/hono-session";
@@ -64,6 +72,8 @@ interface Entry {
  */
 export class MemoryStore implements SessionStore {
   readonly #entries: Map<string, Entry> = new Map();
+  /** The ids of each user's sessions (records with `user`). */
+  readonly #users: Map<string, Set<string>> = new Map();
   // What each request read, for the check in set().
   readonly #read: ReadVersions<number> = new ReadVersions();
   #version = 0;
@@ -134,10 +144,13 @@ export class MemoryStore implements SessionStore {
     }
     const version = ++this.#version;
     this.#read.remember(c, id, version);
-    this.#entries.delete(id);
+    const previous = this.#entries.get(id);
+    if (previous !== undefined) this.#drop(id, previous);
     this.#entries.set(id, { record, version });
+    if (record.user !== undefined) this.#index(record.user, id);
     if (this.#entries.size > this.#maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+      const [oldest, entry] = this.#entries.entries().next().value!;
+      this.#drop(oldest, entry);
     }
     if (this.#timer === undefined && this.#sweepMs > 0) this.#startSweeping();
   }
@@ -164,7 +177,7 @@ export class MemoryStore implements SessionStore {
     ) {
       throw new SessionConflictError();
     }
-    this.#entries.delete(oldId);
+    this.#drop(oldId, current!);
     this.#read.remember(c, oldId, 0);
     this.set(newId, record, c);
   }
@@ -173,15 +186,54 @@ export class MemoryStore implements SessionStore {
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
     if (entry !== undefined && entry.record.expires <= Date.now()) {
-      this.#entries.delete(id);
+      this.#drop(id, entry);
       return undefined;
     }
     return entry;
   }
 
-  /** Removes the session saved under `id`. */
-  delete(id: string): void {
+  // Removes an entry, and its user's index entry.
+  #drop(id: string, entry: Entry): void {
     this.#entries.delete(id);
+    const user = entry.record.user;
+    if (user === undefined) return;
+    const ids = this.#users.get(user);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#users.delete(user);
+  }
+
+  #index(user: string, id: string): void {
+    const ids = this.#users.get(user);
+    if (ids) ids.add(id);
+    else this.#users.set(user, new Set([id]));
+  }
+
+  /**
+   * Removes the session saved under `id`. Needs no context: a session can
+   * be revoked from outside a request.
+   */
+  delete(id: string): void {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) this.#drop(id, entry);
+  }
+
+  /**
+   * The live sessions tied to `user`, for `userSessions()`.
+   *
+   * @param user The id the sessions were tied to with `regenerate({ user })`.
+   */
+  listUser(user: string): UserSessionEntry[] {
+    const list: UserSessionEntry[] = [];
+    for (const id of this.#users.get(user) ?? []) {
+      const entry = this.#live(id);
+      if (entry !== undefined) list.push({ id, record: entry.record });
+    }
+    return list;
+  }
+
+  /** How many users have sessions in the index (for tests: it stays bounded). */
+  get indexedUsers(): number {
+    return this.#users.size;
   }
 
   /**
@@ -192,9 +244,9 @@ export class MemoryStore implements SessionStore {
   sweep(): number {
     const now = Date.now();
     let dropped = 0;
-    for (const [id, { record }] of this.#entries) {
-      if (record.expires <= now) {
-        this.#entries.delete(id);
+    for (const [id, entry] of this.#entries) {
+      if (entry.record.expires <= now) {
+        this.#drop(id, entry);
         dropped++;
       }
     }

@@ -21,7 +21,11 @@
  *
  * @module
  */
-import type { SessionRecord, SessionStore } from "../session_store.ts";
+import type {
+  SessionRecord,
+  SessionStore,
+  UserSessionEntry,
+} from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
@@ -65,6 +69,39 @@ redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
 redis.call("DEL", KEYS[1])
 return 1`;
 
+// A user's index (KEYS[2], a sorted set of ids scored by deadline) after a
+// write: expired members dropped, and the set itself expiring with its last
+// session. ARGV[5] is the id, ARGV[6] its deadline, ARGV[7] now (ms).
+const INDEX = `
+redis.call("ZADD", KEYS[2], ARGV[6], ARGV[5])
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", ARGV[7])
+local last = redis.call("ZRANGE", KEYS[2], -1, -1, "WITHSCORES")
+if last[2] then redis.call("PEXPIREAT", KEYS[2], math.ceil(tonumber(last[2]))) end`;
+
+// COMPARE_AND_SET for a session tied to a user, indexing it in the same
+// script; ARGV[4] "2" writes without a check.
+const COMPARE_AND_SET_USER = `
+local current = redis.call("GET", KEYS[1])
+if ARGV[4] == "1" then
+  if current then return 0 end
+elseif ARGV[4] == "0" and current ~= ARGV[1] then
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+${INDEX}
+return 1`;
+
+// REPLACE for a session tied to a user: KEYS[3] is the old id's member
+// name (ARGV[8]) to drop from the index KEYS[2].
+const REPLACE_USER = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call("EXISTS", KEYS[3]) == 1 then return 0 end
+redis.call("SET", KEYS[3], ARGV[2], "PX", ARGV[3])
+redis.call("DEL", KEYS[1])
+redis.call("ZREM", KEYS[2], ARGV[8])
+${INDEX}
+return 1`;
+
 /**
  * Keeps sessions in Redis, each as one string key (`prefix` + id) holding
  * the session's JSON, set with `PX` so Redis expires it at the session's
@@ -86,6 +123,13 @@ return 1`;
  * undo the other change; the middleware then merges and retries, or
  * answers 409. `regenerate()` moves a session to its new id with one
  * checked script over both keys ({@linkcode RedisStore.replace}).
+ *
+ * Sessions tied to a user (`regenerate({ user })`) are also indexed in a
+ * sorted set (`prefix` + `user:` + the user id, members the session ids
+ * scored by deadline), written by the same script as the session and
+ * expiring with the user's last session, so that `userSessions(store)`
+ * can list and revoke them. On Redis Cluster, a hash tag in the prefix
+ * (`{sess}:`) keeps a session and its index in one slot.
  *
  * @example With ioredis
  * ```ts
@@ -177,7 +221,23 @@ export class RedisStore implements SessionStore {
     const json = encodeRecord(record);
     const ttl = ttlOf(record);
     const seen = this.#read.get(c, id);
-    if (seen === undefined) {
+    if (record.user !== undefined) {
+      const ok = await this.#send([
+        "EVAL",
+        COMPARE_AND_SET_USER,
+        "2",
+        key,
+        this.#userKey(record.user),
+        seen ?? "",
+        json,
+        ttl,
+        seen === undefined ? "2" : seen === null ? "1" : "0",
+        id,
+        String(record.expires),
+        String(Date.now()),
+      ]);
+      if (Number(ok) !== 1) throw new SessionConflictError();
+    } else if (seen === undefined) {
       await this.#send(["SET", key, json, "PX", ttl]);
     } else {
       const ok = await this.#send([
@@ -218,24 +278,85 @@ export class RedisStore implements SessionStore {
     }
     if (seen === null) throw new SessionConflictError();
     const json = encodeRecord(record);
-    const ok = await this.#send([
-      "EVAL",
-      REPLACE,
-      "2",
-      oldKey,
-      this.#prefix + newId,
-      seen,
-      json,
-      ttlOf(record),
-    ]);
+    const ok = await this.#send(
+      record.user === undefined
+        ? [
+          "EVAL",
+          REPLACE,
+          "2",
+          oldKey,
+          this.#prefix + newId,
+          seen,
+          json,
+          ttlOf(record),
+        ]
+        : [
+          "EVAL",
+          REPLACE_USER,
+          "3",
+          oldKey,
+          this.#userKey(record.user),
+          this.#prefix + newId,
+          seen,
+          json,
+          ttlOf(record),
+          "",
+          newId,
+          String(record.expires),
+          String(Date.now()),
+          oldId,
+        ],
+    );
     if (Number(ok) !== 1) throw new SessionConflictError();
     this.#read.remember(c, oldId, null);
     this.#read.remember(c, newId, json);
   }
 
-  /** Removes the session saved under `id`. */
+  /**
+   * Removes the session saved under `id`. Its user's index member, if any,
+   * stays until the session's deadline, and `listUser` skips it (or
+   * removes it, once it finds no session).
+   */
   async delete(id: string): Promise<void> {
     await this.#send(["DEL", this.#prefix + id]);
+  }
+
+  #userKey(user: string): string {
+    return `${this.#prefix}user:${user}`;
+  }
+
+  /**
+   * The live sessions tied to `user`, for `userSessions()`: the index's
+   * members not past their deadline, each checked against its session.
+   *
+   * @param user The id the sessions were tied to with `regenerate({ user })`.
+   */
+  async listUser(user: string): Promise<UserSessionEntry[]> {
+    const index = this.#userKey(user);
+    const members = await this.#send([
+      "ZRANGEBYSCORE",
+      index,
+      `(${Date.now()}`,
+      "+inf",
+    ]);
+    const ids = Array.isArray(members)
+      ? members.filter((m): m is string => typeof m === "string")
+      : [];
+    if (ids.length === 0) return [];
+    const raws = await this.#send([
+      "MGET",
+      ...ids.map((id) => this.#prefix + id),
+    ]);
+    const found: UserSessionEntry[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const raw = Array.isArray(raws) ? raws[i] : null;
+      const record = typeof raw === "string" ? decodeRecord(raw) : undefined;
+      if (record?.user === user) found.push({ id, record });
+      else if (record === undefined) gone.push(id);
+    });
+    if (gone.length > 0) await this.#send(["ZREM", index, ...gone]);
+    return found;
   }
 }
 

@@ -239,6 +239,42 @@ const MUTANTS: Mutant[] = [
     replace: "false",
     tests: ["tests/core/values_test.ts"],
   },
+  {
+    file: "user_sessions.ts",
+    what: "a listing names sessions by their store key (the id's hash)",
+    find: "handle: await handleOf(entry.id)",
+    replace: "handle: entry.id",
+    tests: ["tests/stores/conformance_test.ts"],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "browser-session cookies get a Max-Age anyway",
+    find: "return seconds === undefined",
+    replace: "return false",
+    tests: ["tests/core/remember_me_test.ts"],
+  },
+  {
+    file: "_core/request.ts",
+    what: "a changed cookie-lifetime choice is not sent to the browser",
+    find:
+      "persistent === (from.meta.persistent ?? this.#options.persistent) &&",
+    replace: "",
+    tests: ["tests/core/remember_me_test.ts"],
+  },
+  {
+    file: "_core/choices.ts",
+    what: "cookie mode ties sessions to users nothing can revoke",
+    find: "if (!storeMode) {",
+    replace: "if (false) {",
+    tests: ["tests/core/remember_me_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "the user index keeps ids of sessions that are gone",
+    find: "    ids?.delete(id);\n",
+    replace: "",
+    tests: ["tests/stores/memory_store_test.ts"],
+  },
 ];
 
 async function runTests(tests: string[]): Promise<boolean> {

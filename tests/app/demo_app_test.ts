@@ -227,3 +227,81 @@ Deno.test("the demo answers 403 to a form post without an Origin header (curl's 
   const ok = await post({ origin: "http://localhost:8000" });
   assert.equal(ok.status, 303, 'curl -H "Origin: http://localhost:8000"');
 });
+
+function signIn(name: string, remember: boolean): RequestInit {
+  const body = new URLSearchParams({ name });
+  if (remember) body.set("remember", "on");
+  return {
+    method: "POST",
+    body,
+    headers: {
+      origin: ORIGIN,
+      "content-type": "application/x-www-form-urlencoded",
+      "user-agent": `browser-${remember ? "remembered" : "forgotten"}`,
+    },
+  };
+}
+
+const post: RequestInit = {
+  method: "POST",
+  headers: {
+    origin: ORIGIN,
+    "content-type": "application/x-www-form-urlencoded",
+  },
+};
+
+for (const mode of ["kv", "memory", "cookie"]) {
+  Deno.test(`demo: remember me, and your sessions with sign out other devices [${mode} sessions]`, async () => {
+    const env = new Map([["SESSION_MODE", mode], [
+      "SESSION_KV_PATH",
+      ":memory:",
+    ]]);
+    const settings = await settingsFromEnv(env);
+    using _ = { [Symbol.dispose]: settings.close };
+    const app = demoApp(settings.options);
+    const laptop = new Jar(app);
+    const phone = new Jar(app);
+    await laptop.fetch(`${ORIGIN}/login`, signIn("Ada", true));
+    assert.deepEqual(
+      laptop.last.map((c) => c.maxAge),
+      [86_400, 86_400],
+      "remembered: both cookies outlive the browser",
+    );
+    await phone.fetch(`${ORIGIN}/login`, signIn("Ada", false));
+    assert.deepEqual(
+      phone.last.map((c) => c.maxAge),
+      [undefined, undefined],
+      "not remembered: browser-session cookies",
+    );
+    let [, html] = await laptop.text(`${ORIGIN}/sessions`);
+    if (mode === "cookie") {
+      assert.match(html, /id="unavailable"/);
+      return;
+    }
+    assert.match(html, /in <span id="count">2<\/span> places/);
+    assert.match(html, /this device<\/strong><\/td>\s*<td>browser-remembered/);
+    assert.match(html, /browser-forgotten/);
+    assert.match(html, /remembered/);
+    assert.match(html, /until the browser closes/);
+    for (const jar of [laptop, phone]) {
+      assert.ok(!html.includes(jar.get("sid")!), "no session id on the page");
+    }
+    await laptop.fetch(`${ORIGIN}/sessions/revoke-others`, post);
+    [, html] = await laptop.text(`${ORIGIN}/sessions`);
+    assert.match(html, /Signed out 1 other session\./);
+    assert.match(html, /in <span id="count">1<\/span> places/);
+    assert.equal((await phone.fetch(`${ORIGIN}/me`)).status, 401);
+    assert.equal((await laptop.fetch(`${ORIGIN}/me`)).status, 200);
+    // Revoking one by its handle, from the other device's page.
+    await phone.fetch(`${ORIGIN}/login`, signIn("Ada", false));
+    [, html] = await phone.text(`${ORIGIN}/sessions`);
+    const handle = html.match(/name="handle" value="([^"]+)"/)![1]!;
+    await phone.fetch(`${ORIGIN}/sessions/revoke`, {
+      ...post,
+      body: new URLSearchParams({ handle }),
+    });
+    assert.equal((await laptop.fetch(`${ORIGIN}/me`)).status, 401);
+    [, html] = await phone.text(`${ORIGIN}/sessions`);
+    assert.match(html, /That session is signed out\./);
+  });
+}

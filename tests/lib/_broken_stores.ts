@@ -8,6 +8,7 @@ import {
   SessionConflictError,
   type SessionRecord,
   type SessionStore,
+  type UserSessionEntry,
 } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import { storeConformance } from "../../testing.ts";
@@ -43,6 +44,9 @@ const BROKEN = {
   caseFolding: "folds the case of ids",
   valuesOnly: "versions only the values",
   good: "MemoryStore (correct)",
+  everyonesSessions: "lists every session as the user's",
+  expiredListed: "lists expired sessions of a user",
+  deleteNeedsContext: "cannot delete outside a request",
 } as const;
 
 // Claims its own expiry check, but hands back whatever it holds.
@@ -176,3 +180,73 @@ storeConformance(
   () => ({ store: new ValuesVersionedStore() }),
   { checksConflicts: true, checksExpiry: true },
 );
+
+// A correct MemoryStore but for what `change` replaces.
+function memoryWith(
+  change: (inner: MemoryStore) => Partial<SessionStore>,
+): SessionStore {
+  const inner = new MemoryStore({ sweepInterval: 0 });
+  return {
+    get: (id, c) => inner.get(id, c),
+    set: (id, record, c) => inner.set(id, record, c),
+    delete: (id) => inner.delete(id),
+    replace: (oldId, newId, record, c) =>
+      inner.replace(oldId, newId, record, c),
+    listUser: (user) => inner.listUser(user),
+    ...change(inner),
+  };
+}
+
+// Lists every live session it saved with set, whoever's (and so misses
+// those replace moved).
+storeConformance(BROKEN.everyonesSessions, () => {
+  const ids = new Set<string>();
+  const store = memoryWith((inner) => ({
+    set(id, record, c) {
+      ids.add(id);
+      inner.set(id, record, c);
+    },
+    listUser() {
+      const all: UserSessionEntry[] = [];
+      for (const id of ids) {
+        const record = inner.get(id);
+        if (record) all.push({ id, record });
+      }
+      return all;
+    },
+  }));
+  return { store };
+}, { checksConflicts: true, checksExpiry: true, listsUsers: true });
+
+// Lists a user's sessions right, plus those past their deadline.
+storeConformance(BROKEN.expiredListed, () => {
+  const every: UserSessionEntry[] = [];
+  const store = memoryWith((inner) => ({
+    set(id, record, c) {
+      inner.set(id, record, c);
+      every.push({ id, record });
+    },
+    listUser(user) {
+      const now = Date.now();
+      return [
+        ...inner.listUser(user),
+        ...every.filter(({ record }) =>
+          (record as SessionRecord).user === user &&
+          (record as SessionRecord).expires <= now
+        ),
+      ];
+    },
+  }));
+  return { store };
+}, { checksConflicts: true, checksExpiry: true, listsUsers: true });
+
+// Needs the request's context to delete: revoking from outside fails.
+storeConformance(BROKEN.deleteNeedsContext, () => {
+  const store = memoryWith((inner) => ({
+    delete(id: string, c?: Context) {
+      if (c === undefined) throw new TypeError("no context");
+      inner.delete(id);
+    },
+  }));
+  return { store };
+}, { checksConflicts: true, checksExpiry: true, listsUsers: true });

@@ -18,6 +18,9 @@ const BROKEN = {
   caseFolding: "folds the case of ids",
   valuesOnly: "versions only the values",
   good: "MemoryStore (correct)",
+  everyonesSessions: "lists every session as the user's",
+  expiredListed: "lists expired sessions of a user",
+  deleteNeedsContext: "cannot delete outside a request",
 } as const;
 
 const titles = (...groups: Group[]): string[] =>
@@ -132,6 +135,28 @@ Deno.test("kit: a store that folds the case of ids fails the ids case", async ()
   ]);
 });
 
+Deno.test("kit: a store that lists other users' sessions, and loses those regenerate() moved, fails those cases", async () => {
+  assert.deepEqual(await failedCases(BROKEN.everyonesSessions), [
+    "users: a user's sessions are listed with their metadata, never an id or its hash",
+    "users: regenerate moves a session in the listing; sign-out and expiry take it out",
+  ]);
+});
+
+Deno.test("kit: a store that lists sessions past their deadline fails the expiry case", async () => {
+  assert.deepEqual(await failedCases(BROKEN.expiredListed), [
+    "users: regenerate moves a session in the listing; sign-out and expiry take it out",
+  ]);
+});
+
+Deno.test("kit: a store whose delete needs a request's context fails every revoke case", async () => {
+  assert.deepEqual(
+    await failedCases(BROKEN.deleteNeedsContext),
+    titles("users", "users-race").filter((t) =>
+      /revok/.test(t) && !/listed/.test(t)
+    ).sort(),
+  );
+});
+
 // In process, through the `test` option: what gets registered, and how a
 // case runs.
 interface Registered {
@@ -152,14 +177,19 @@ function collect(
 
 Deno.test("kit: only the cases a store claims are registered", () => {
   const map = () => ({ store: new Map<string, SessionRecord>() });
-  const basic = collect(map, { checksConflicts: false });
+  const basic = collect(map, { checksConflicts: false, listsUsers: false });
   assert.deepEqual(
     basic.map((c) => c.name),
     titles("basic").map((t) => `S conforms: ${t}`),
   );
+  assert.deepEqual(
+    collect(map, { checksConflicts: false }).map((c) => c.name),
+    titles("basic", "users").map((t) => `S conforms: ${t}`),
+    "without listsUsers: decided when each case runs",
+  );
   assert.equal(
     collect(map).length,
-    titles("basic", "conflicts", "replace").length,
+    titles("basic", "conflicts", "replace", "users", "users-race").length,
     "without checksConflicts: decided when each case runs",
   );
   assert.equal(

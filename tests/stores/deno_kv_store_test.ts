@@ -7,6 +7,8 @@ import {
   type KvDatabase,
   type KvKeyPart,
 } from "../../stores/deno_kv.ts";
+import { Hono } from "hono";
+import { session, userSessions } from "../../mod.ts";
 import { basicApp, Jar, storeKey, withFakeTime } from "../_helpers.ts";
 
 /** A KvDatabase that records what it is asked. */
@@ -222,4 +224,76 @@ Deno.test("stores/deno_kv.ts opens nothing when imported", async () => {
   await Deno.remove(dir, { recursive: true });
   assert.ok(success, new TextDecoder().decode(stderr));
   assert.equal(new TextDecoder().decode(stdout).trim(), "undefined\nfunction");
+});
+
+// An app whose sign-in ties the session to ?user.
+function userApp(store: DenoKvStore, maxAge = 600) {
+  return new Hono()
+    .use(session<{ userId?: string }>({ store, maxAge }))
+    .get("/read", (c) => c.text(c.session.userId ?? "-"))
+    .post("/signin", (c) => {
+      const user = c.req.query("user")!;
+      c.session.regenerate({ user });
+      c.session.userId = user;
+      return c.text("ok");
+    })
+    .post("/logout", (c) => {
+      c.session = null;
+      return c.text("bye");
+    });
+}
+
+Deno.test("DenoKvStore: a user's index entry is written with the session and expires with it", async () => {
+  const kv = new RecordingKv();
+  const store = new DenoKvStore(kv, { prefix: ["app"] });
+  const jar = new Jar(userApp(store));
+  await jar.fetch("/signin?user=u-1", { method: "POST" });
+  const id = storeKey(jar.get("sid")!);
+  const writes = kv.calls.filter(([op]) => op === "set");
+  const session = writes.find(([, key]) => key.length === 2 && key[1] === id);
+  const index = writes.find(([, key]) =>
+    JSON.stringify(key) === JSON.stringify(["app", 0, "u-1", id])
+  );
+  assert.ok(session && index, JSON.stringify(writes));
+  const expireIn = (session[2] as { expireIn: number }).expireIn;
+  assert.ok(
+    Math.abs((index[2] as { expireIn: number }).expireIn - expireIn) < 50,
+  );
+  assert.ok(expireIn > 599_000 && expireIn <= 600_000);
+});
+
+Deno.test("DenoKvStore: index entries of ended and expired sessions go; a second store on the same database revokes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hono-session-kv-users-" });
+  const kv1 = await Deno.openKv(`${dir}/s.kv`);
+  const kv2 = await Deno.openKv(`${dir}/s.kv`);
+  try {
+    const store = new DenoKvStore(kv1);
+    const other = new DenoKvStore(kv2); // another instance of the app
+    const indexed = async (user: string) =>
+      (await Array.fromAsync(kv1.list({ prefix: ["sessions", 0, user] })))
+        .length;
+    const a = new Jar(userApp(store));
+    const b = new Jar(userApp(store));
+    await a.fetch("/signin?user=u-2", { method: "POST" });
+    await b.fetch("/signin?user=u-2", { method: "POST" });
+    assert.equal(await indexed("u-2"), 2);
+    await b.fetch("/logout", { method: "POST" });
+    assert.equal((await userSessions(other).list("u-2")).length, 1);
+    assert.equal(await indexed("u-2"), 1, "the signed-out one's entry went");
+    assert.equal(await userSessions(other).revokeAll("u-2"), 1);
+    assert.deepEqual(await a.text("/read"), [200, "-"]);
+    assert.equal((await store.listUser("u-2")).length, 0);
+    assert.equal(await indexed("u-2"), 0);
+
+    const short = new Jar(userApp(store, 0.3));
+    await short.fetch("/signin?user=u-3", { method: "POST" });
+    assert.equal(await indexed("u-3"), 1);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(await store.listUser("u-3"), []);
+    assert.equal(await indexed("u-3"), 0, "the expired one's entry went");
+  } finally {
+    kv1.close();
+    kv2.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -157,3 +157,30 @@ for (
     if (store instanceof MemoryStore) store.close();
   });
 }
+
+Deno.test("MemoryStore: the user index follows sign-outs, expiry, sweeps and evictions", async () => {
+  const record = (user: string, ttl = 60_000) => ({
+    data: {},
+    expires: Date.now() + ttl,
+    user,
+  });
+  const store = new MemoryStore({ maxEntries: 2, sweepInterval: 0 });
+  store.set("a", record("u-1"));
+  store.set("b", record("u-1"));
+  assert.equal(store.listUser("u-1").length, 2);
+  store.delete("a");
+  assert.deepEqual(store.listUser("u-1").map((e) => e.id), ["b"]);
+  store.set("c", record("u-2"));
+  store.set("d", record("u-3")); // evicts b
+  assert.deepEqual(store.listUser("u-1"), []);
+  assert.equal(store.indexedUsers, 2);
+  store.set("c", record("u-4")); // the same id, tied to another user
+  assert.deepEqual(store.listUser("u-2"), []);
+  store.set("e", record("u-5", 50)); // evicts d, the least recently set
+  assert.deepEqual(store.listUser("u-3"), []);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(store.sweep(), 1);
+  assert.equal(store.indexedUsers, 1, "only u-4's session is left");
+  store.delete("c");
+  assert.equal(store.indexedUsers, 0, "nothing left behind");
+});

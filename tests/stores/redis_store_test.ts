@@ -10,6 +10,7 @@ import {
   session,
   SessionConflictError,
   type SessionRecord,
+  userSessions,
 } from "../../mod.ts";
 import { RedisStore } from "../../stores/redis.ts";
 import { storeConformance } from "../../testing.ts";
@@ -443,6 +444,62 @@ if (!redisAvailable && redisRequired) {
       assert.deepEqual(await viaB.text("/read"), [200, "lin"]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+      await server.stop();
+    }
+  });
+
+  Deno.test("RedisStore: a user's index is a sorted set that expires with the user's last session; a second client revokes", async () => {
+    const server = await RedisServer.start();
+    const one = await nodeRedis(server);
+    const two = await ioredis(server); // another instance of the app
+    try {
+      const app = (maxAge: number) =>
+        new Hono()
+          .use(session<{ userId?: string }>({ store: one.store, maxAge }))
+          .get("/read", (c) => c.text(c.session.userId ?? "-"))
+          .post("/signin", (c) => {
+            c.session.regenerate({ user: c.req.query("user")! });
+            c.session.userId = c.req.query("user")!;
+            return c.text("ok");
+          })
+          .post("/logout", (c) => {
+            c.session = null;
+            return c.text("bye");
+          });
+      const a = new Jar(app(600));
+      const b = new Jar(app(60));
+      await a.fetch("/signin?user=u-1", { method: "POST" });
+      await b.fetch("/signin?user=u-1", { method: "POST" });
+      const index = "sess:user:u-1";
+      const members = await one.send(["ZRANGE", index, "0", "-1"]);
+      assert.deepEqual(
+        (members as string[]).sort(),
+        [storeKey(a.get("sid")!), storeKey(b.get("sid")!)].sort(),
+      );
+      const pttl = Number(await one.send(["PTTL", index]));
+      assert.ok(pttl > 590_000 && pttl <= 600_000, `PTTL ${pttl}`);
+      await b.fetch("/logout", { method: "POST" });
+      assert.equal((await userSessions(two.store).list("u-1")).length, 1);
+      assert.equal(
+        Number(await one.send(["ZCARD", index])),
+        1,
+        "the signed-out one's member went",
+      );
+      assert.equal(await userSessions(two.store).revokeAll("u-1"), 1);
+      assert.deepEqual(await a.text("/read"), [200, "-"]);
+
+      const short = new Jar(app(0.3));
+      await short.fetch("/signin?user=u-2", { method: "POST" });
+      assert.equal(Number(await one.send(["EXISTS", "sess:user:u-2"])), 1);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(
+        Number(await one.send(["EXISTS", "sess:user:u-2"])),
+        0,
+        "Redis dropped the index with its last session",
+      );
+    } finally {
+      await one.close();
+      await two.close();
       await server.stop();
     }
   });

@@ -1,0 +1,80 @@
+// What a handler chooses for one session beyond its values, at sign-in
+// (`regenerate(options)`) or later (`renew(maxAge, options)`): whether its
+// cookies outlive the browser, and which user it belongs to. Checked here,
+// where the handler calls, so a mistake throws in the handler.
+import type { RegenerateOptions } from "../session.ts";
+
+/** The longest user id a session can be tied to. */
+export const USER_ID_LIMIT = 512;
+
+/** Choices checked: each one given, or undefined for "unchanged". */
+export interface Choices {
+  persistent: boolean | undefined;
+  user: string | undefined;
+}
+
+const NONE: Choices = Object.freeze({
+  persistent: undefined,
+  user: undefined,
+});
+
+/**
+ * Checks the options of `regenerate()` (`allowUser`) or `renew()`.
+ * Throws a TypeError naming what to change.
+ */
+export function checkChoices(
+  given: unknown,
+  method: "regenerate" | "renew",
+  storeMode: boolean,
+): Choices {
+  if (given === undefined) return NONE;
+  const where = `c.session.${method}()`;
+  if (
+    given === null || typeof given !== "object" || Array.isArray(given) ||
+    Object.getOwnPropertySymbols(given).length > 0
+  ) {
+    throw new TypeError(
+      `${where}: options must be a plain object such as { persistent: true }`,
+    );
+  }
+  const allowed = method === "regenerate"
+    ? ["persistent", "user"]
+    : ["persistent"];
+  for (const key of Object.getOwnPropertyNames(given)) {
+    if (!allowed.includes(key)) {
+      throw new TypeError(
+        `${where}: unknown option "${key}"; the options are ${
+          allowed.join(", ")
+        }${
+          key === "user"
+            ? " (tie the user at sign-in, with regenerate({ user }))"
+            : ""
+        }`,
+      );
+    }
+  }
+  const { persistent, user } = given as RegenerateOptions;
+  if (persistent !== undefined && typeof persistent !== "boolean") {
+    throw new TypeError(
+      `${where}: persistent must be true (cookies outlive the browser) or false (browser-session cookies); got ${typeof persistent}`,
+    );
+  }
+  if (user !== undefined) {
+    if (!storeMode) {
+      throw new TypeError(
+        `${where}: a session can be tied to a user only in store mode; in cookie mode nothing on the server could list or revoke it. Give session() a store, or leave user out`,
+      );
+    }
+    if (
+      typeof user !== "string" || user.length === 0 ||
+      user.length > USER_ID_LIMIT
+    ) {
+      throw new TypeError(
+        `${where}: user must be a string of 1 to ${USER_ID_LIMIT} characters (the user's id); got ${
+          typeof user === "string" ? `${user.length} characters` : typeof user
+        }`,
+      );
+    }
+  }
+  return { persistent, user };
+}

@@ -1,0 +1,254 @@
+/**
+ * A user's sessions, listed and revoked from anywhere in the app: an
+ * account page of active sessions, "sign out other devices", "sign out
+ * everywhere" on a password change, or an admin job with no request at
+ * hand.
+ *
+ * It works in store mode, with a store that indexes sessions by user
+ * (`listUser`: MemoryStore, DenoKvStore, RedisStore, SqlStore). A session
+ * joins its user's list when a handler ties it at sign-in, with
+ * `c.session.regenerate({ user })`. A listing never holds a session id or
+ * the id's hash: each session is named by an opaque handle that can only
+ * revoke it.
+ *
+ * Revocation deletes the session from the store, so it ends on the next
+ * request on every instance sharing the store. A request that is running
+ * meanwhile cannot bring it back: its save finds the session gone and
+ * fails with 409 (with a store that checks conflicts, as all four do).
+ *
+ * Cookie mode keeps nothing on the server, so there is nothing to list or
+ * revoke: a sealed cookie stays valid until it expires. There, only
+ * rotating the secret ends sessions early, and it ends everyone's.
+ *
+ * @example An account page and "sign out other devices"
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session, userSessions } from "@x/hono-session";
+ * import { MemoryStore } from "@x/hono-session/stores/memory";
+ *
+ * const store = new MemoryStore();
+ * const sessions = userSessions(store);
+ *
+ * const app = new Hono()
+ *   .use(session<{ userId?: string }>({ store }))
+ *   .post("/login", (c) => {
+ *     c.session.regenerate({ user: "u-42" });
+ *     c.session.userId = "u-42";
+ *     return c.text("welcome");
+ *   })
+ *   .get("/account/sessions", async (c) => {
+ *     const userId = c.session.userId;
+ *     if (!userId) return c.text("Unauthorised", 401);
+ *     const list = await sessions.list(userId, c);
+ *     return c.json(list.map((s) => ({ handle: s.handle, current: s.current, seen: s.seen })));
+ *   })
+ *   .post("/account/sign-out-others", async (c) => {
+ *     const userId = c.session.userId;
+ *     if (!userId) return c.text("Unauthorised", 401);
+ *     const ended = await sessions.revokeAll(userId, { except: c });
+ *     return c.text(`signed out ${ended} other sessions`);
+ *   });
+ * ```
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type {
+  SessionRecord,
+  SessionStore,
+  UserSessionEntry,
+} from "./session_store.ts";
+import { isRecord } from "./_core/record.ts";
+import { currentRequest } from "./_core/request.ts";
+import { USER_ID_LIMIT } from "./_core/choices.ts";
+import { toBase64url } from "./_lib/encoding.ts";
+
+/**
+ * One of a user's sessions in a listing.
+ *
+ * @example
+ * ```ts
+ * import type { UserSession } from "@x/hono-session";
+ *
+ * function describe(s: UserSession<{ device?: string }>): string {
+ *   const seen = s.seen ? new Date(s.seen).toISOString() : "unknown";
+ *   return `${s.values.device ?? "a device"}, last seen ${seen}${s.current ? " (this one)" : ""}`;
+ * }
+ * ```
+ */
+export interface UserSession<V extends object = Record<string, unknown>> {
+  /**
+   * Names the session for `revoke()`. Opaque, stable for the session's
+   * id, and no use as a session id: derived one way from the id's hash.
+   */
+  readonly handle: string;
+  /** Whether it is the session of the request passed to `list()`. */
+  readonly current: boolean;
+  /** When the session was created (signed in), in ms since the epoch. */
+  readonly created: number | undefined;
+  /**
+   * When a request last saved it (a change, a renew, or, with an idle
+   * timeout, the write-back of activity), in ms since the epoch.
+   */
+  readonly seen: number | undefined;
+  /** When it ends unless used again, in ms since the epoch. */
+  readonly expires: number;
+  /** Its own choice of persistent cookies ("remember me"), if it made one. */
+  readonly persistent: boolean | undefined;
+  /**
+   * A copy of its values, for what the app records there to show (a device
+   * name, the user agent at sign-in).
+   */
+  readonly values: Partial<V>;
+}
+
+/**
+ * What {@linkcode userSessions} returns: a user's sessions in one store.
+ *
+ * @example Sign out everywhere when the password changes
+ * ```ts
+ * import type { UserSessions } from "@x/hono-session";
+ *
+ * async function passwordChanged(sessions: UserSessions, userId: string) {
+ *   const ended = await sessions.revokeAll(userId);
+ *   console.log(`ended ${ended} sessions`);
+ * }
+ * ```
+ */
+export interface UserSessions<V extends object = Record<string, unknown>> {
+  /**
+   * The user's live sessions, newest first. With the request's context,
+   * its own session is marked `current`.
+   */
+  list(user: string, c?: Context): Promise<UserSession<V>[]>;
+  /**
+   * Ends the user's session named by `handle`. Returns whether there was
+   * one (false for a handle of another user, or of an ended session).
+   */
+  revoke(user: string, handle: string): Promise<boolean>;
+  /**
+   * Ends all the user's sessions, or all but the one of the request given
+   * as `except` ("sign out other devices"). Returns how many ended. To end
+   * the current session too, also set `c.session = null` in that request.
+   */
+  revokeAll(
+    user: string,
+    options?: { except?: Context | undefined },
+  ): Promise<number>;
+}
+
+// A handle: 128 bits of the SHA-256 of the store key under this label.
+const LABEL = "@x/hono-session user session handle\u0000";
+const encoder = new TextEncoder();
+
+async function handleOf(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    encoder.encode(LABEL + key),
+  );
+  return toBase64url(new Uint8Array(digest, 0, 16));
+}
+
+function checkUser(user: unknown, method: string): string {
+  if (
+    typeof user !== "string" || user.length === 0 ||
+    user.length > USER_ID_LIMIT
+  ) {
+    throw new TypeError(
+      `userSessions().${method}: user must be the user's id, a string of 1 to ${USER_ID_LIMIT} characters`,
+    );
+  }
+  return user;
+}
+
+/**
+ * Lists and revokes the sessions tied to a user in `store`: the same
+ * store object the `session({ store })` middleware uses, or another one
+ * on the same database (every instance of the app sees the same
+ * sessions).
+ *
+ * @param store A store with `listUser`.
+ * @throws {TypeError} When the store cannot list a user's sessions.
+ *
+ * @example Revoke one session from an account page
+ * ```ts
+ * import { userSessions } from "@x/hono-session";
+ * import { MemoryStore } from "@x/hono-session/stores/memory";
+ *
+ * const sessions = userSessions(new MemoryStore());
+ * const [first] = await sessions.list("u-42");
+ * if (first) await sessions.revoke("u-42", first.handle);
+ * ```
+ */
+export function userSessions<V extends object = Record<string, unknown>>(
+  store: SessionStore,
+): UserSessions<V> {
+  if (
+    store === null || typeof store !== "object" ||
+    typeof store.listUser !== "function" || typeof store.delete !== "function"
+  ) {
+    throw new TypeError(
+      "userSessions(store): this store cannot list a user's sessions (it has no listUser method); MemoryStore, DenoKvStore, RedisStore and SqlStore can, and SECURITY.md says how a store of your own can",
+    );
+  }
+  const listUser = store.listUser.bind(store);
+
+  // The live entries of `user`, each with its handle.
+  async function entries(
+    user: string,
+  ): Promise<{ entry: UserSessionEntry; handle: string }[]> {
+    const now = Date.now();
+    const found: { entry: UserSessionEntry; handle: string }[] = [];
+    for (const entry of await listUser(user)) {
+      const record = entry.record;
+      // The index may lag behind: only live sessions of this very user.
+      if (
+        !isRecord(record) || record.user !== user || !(record.expires > now)
+      ) continue;
+      found.push({ entry, handle: await handleOf(entry.id) });
+    }
+    return found;
+  }
+
+  return {
+    async list(user, c) {
+      checkUser(user, "list");
+      const current = c ? currentRequest(c)?.keyIn(store) : undefined;
+      const list = (await entries(user)).map(({ entry, handle }) => {
+        const record = entry.record as SessionRecord;
+        return {
+          handle,
+          current: entry.id === current,
+          created: record.created,
+          seen: record.seen,
+          expires: record.expires,
+          persistent: record.persistent,
+          values: JSON.parse(JSON.stringify(record.data)) as Partial<V>,
+        };
+      });
+      return list.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
+    },
+    async revoke(user, handle) {
+      checkUser(user, "revoke");
+      if (typeof handle !== "string") return false;
+      for (const found of await entries(user)) {
+        if (found.handle !== handle) continue;
+        await store.delete(found.entry.id);
+        return true;
+      }
+      return false;
+    },
+    async revokeAll(user, options) {
+      checkUser(user, "revokeAll");
+      const except = options?.except;
+      const keep = except ? currentRequest(except)?.keyIn(store) : undefined;
+      let ended = 0;
+      for (const { entry } of await entries(user)) {
+        if (entry.id === keep) continue;
+        await store.delete(entry.id);
+        ended++;
+      }
+      return ended;
+    },
+  };
+}

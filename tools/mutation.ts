@@ -161,9 +161,9 @@ const MUTANTS: Mutant[] = [
   {
     file: "_store_mode/mode.ts",
     what: "made-up ids enter the id-hash memo",
-    find: "    const stored = await this.#store.get(key, c);\n",
+    find: "    const got = this.#store.get(key, c);\n",
     replace:
-      "    if (known === undefined) this.#keys.set(token, key);\n    const stored = await this.#store.get(key, c);\n",
+      "    if (known === undefined) this.#keys.set(token, key);\n    const got = this.#store.get(key, c);\n",
     tests: [EDGES],
   },
   {

@@ -117,6 +117,13 @@ eachMode(
       const record = await mode.record(remembered.get("sid")!);
       assert.equal(record?.persistent, true);
     }
+    // Forgetting: the same id, but the browser must be told the cookie no
+    // longer outlives it.
+    await remembered.fetch("/renew?days=2&remember=0", { method: "POST" });
+    assert.deepEqual(lifetimes(remembered), [
+      "browser-session",
+      "browser-session",
+    ]);
 
     const forgotten = new Jar(app(mode.options({ maxAge: DAY })));
     await forgotten.fetch("/signin?remember=0", { method: "POST" });

@@ -148,7 +148,9 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
         "c.session can only be set to an object (its new values) or null (to end it)",
       );
     }
-    for (const key of Object.keys(value)) checkKey(key);
+    // Symbol keys are refused like any other bad key: the values object
+    // only ever holds string keys (stringifyData relies on it).
+    for (const key of Reflect.ownKeys(value)) checkKey(key);
     // Nothing of the old values survives: no need to load them first.
     this.#filled = true;
     this.#shared = undefined;

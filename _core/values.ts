@@ -222,22 +222,38 @@ function find(
   }
 }
 
+function refuse(path: string, what: string): never {
+  throw new TypeError(
+    `session value "${path}" is ${what}, which does not survive JSON; store strings, finite numbers, booleans, null, plain objects and arrays (a Date as date.toISOString(), for example)`,
+  );
+}
+
 /**
  * Serialises session values, throwing a TypeError that names the key when a
  * value would not come back from JSON exactly as it is. `data` is the
  * session's own values object, whose properties are plain, enumerable data
- * properties (the session proxy lets nothing else in); values below it are
- * checked in full.
+ * properties under string keys (the session proxy lets nothing else in);
+ * values below it are checked in full.
  */
 export function stringifyData(data: Record<string, unknown>): string {
+  // Most sessions hold only strings, numbers, booleans and null: one pass
+  // over the keys checks those, with nothing to walk into.
+  const keys = Object.keys(data);
+  let flat = true;
+  for (let i = 0; i < keys.length; i++) {
+    const item = data[keys[i]!];
+    if (typeof item === "object" && item !== null) {
+      flat = false;
+      break;
+    }
+    if (typeof item === "string" || item === undefined) continue;
+    const what = primitiveProblem(item);
+    if (what !== undefined) refuse(join("", keys[i]!), what);
+  }
+  if (flat) return JSON.stringify(data);
   const deepest: Deepest = { depth: 0, key: "" };
   const problem = find(data, deepest);
-  if (problem) {
-    const [path, what] = problem;
-    throw new TypeError(
-      `session value "${path}" is ${what}, which does not survive JSON; store strings, finite numbers, booleans, null, plain objects and arrays (a Date as date.toISOString(), for example)`,
-    );
-  }
+  if (problem) refuse(...problem);
   // The values object has no prototype, which sends V8 to its recursive
   // JSON.stringify (about 5,000 levels at most); for a deep value, a plain
   // copy takes the iterative fast path, which goes far deeper. Objects

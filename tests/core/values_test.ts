@@ -159,6 +159,14 @@ eachMode(
       .post("/replace", (c) => {
         c.session = { renew: 1 };
         return c.text("never");
+      })
+      .post("/replace-symbol", (c) => {
+        c.session = { ok: 1, [Symbol("hidden")]: 2 } as never;
+        return c.text("never");
+      })
+      .post("/set-symbol", (c) => {
+        (c.session as unknown as Record<symbol, unknown>)[Symbol("s")] = 1;
+        return c.text("never");
       });
     const jar = new Jar(app);
     await jar.fetch("/login", { method: "POST" });
@@ -184,6 +192,13 @@ eachMode(
       await replace.text(),
       /"renew" is a member of the session API/,
     );
+    // Symbol keys never reach the values (JSON would drop them silently).
+    for (const path of ["/replace-symbol", "/set-symbol"]) {
+      const res = await jar.fetch(path, { method: "POST" });
+      assert.equal(res.status, 500, path);
+      assert.match(await res.text(), /session keys must be strings/, path);
+    }
+    assert.deepEqual(await jar.text("/data"), [200, "0|mine|ada"]);
     if (mode.store) {
       const record = (await mode.record(jar.get("sid")!))!;
       assert.ok(record.expires > Date.now());

@@ -44,6 +44,12 @@ export type SessionRecord = {
    */
   user?: string;
   /**
+   * With `user`: a random name for this sign-in, drawn when the session was
+   * tied to its user and kept when `regenerate()` moves it to a new id.
+   * Listings name the session by it.
+   */
+  handle?: string;
+  /**
    * The session's own choice of cookie lifetime, made with
    * `regenerate({ persistent })` or `renew(maxAge, { persistent })`: `true`
    * for cookies that outlive the browser, `false` for browser-session

@@ -8,7 +8,7 @@
  * (`listUser`: MemoryStore, DenoKvStore, RedisStore, SqlStore). A session
  * joins its user's list when a handler ties it at sign-in, with
  * `c.session.regenerate({ user })`. A listing never holds a session id or
- * the id's hash: each session is named by an opaque handle that can only
+ * the id's hash: each session is named by a random handle that can only
  * revoke it.
  *
  * Revocation deletes the session from the store, so it ends on the next
@@ -78,8 +78,9 @@ import { toBase64url } from "./_lib/encoding.ts";
  */
 export interface UserSession<V extends object = Record<string, unknown>> {
   /**
-   * Names the session for `revoke()`. Opaque, stable for the session's
-   * id, and no use as a session id: derived one way from the id's hash.
+   * Names the session for `revoke()`: random, drawn when the session was
+   * tied to its user and kept when `regenerate()` moves it to a new id.
+   * Nothing about the session id can be learnt from it.
    */
   readonly handle: string;
   /** Whether it is the session of the request passed to `list()`. */
@@ -137,17 +138,24 @@ export interface UserSessions<V extends object = Record<string, unknown>> {
   ): Promise<number>;
 }
 
-// A handle: 128 bits of the SHA-256 of the store key under this label.
+// Sessions tied before handles were kept in records: 128 bits of the
+// SHA-256 of the store key under this label.
 const LABEL = "@x/hono-session user session handle\u0000";
 const encoder = new TextEncoder();
 
-async function handleOf(key: string): Promise<string> {
+async function derivedHandle(key: string): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-256",
     encoder.encode(LABEL + key),
   );
   return toBase64url(new Uint8Array(digest, 0, 16));
 }
+
+/**
+ * How many times `revoke` and `revokeAll` list again to catch a session
+ * that `regenerate()` moved to a new id while they were deleting.
+ */
+const ROUNDS = 8;
 
 function checkUser(user: unknown, method: string): string {
   if (
@@ -159,6 +167,12 @@ function checkUser(user: unknown, method: string): string {
     );
   }
   return user;
+}
+
+/** A live session of the user, as found in the store. */
+interface Found {
+  id: string;
+  record: SessionRecord;
 }
 
 /**
@@ -193,62 +207,106 @@ export function userSessions<V extends object = Record<string, unknown>>(
   }
   const listUser = store.listUser.bind(store);
 
-  // The live entries of `user`, each with its handle.
-  async function entries(
-    user: string,
-  ): Promise<{ entry: UserSessionEntry; handle: string }[]> {
+  // The live sessions of `user`, checked: the index may lag behind, and a
+  // store of the app's own may answer anything.
+  async function entries(user: string): Promise<Found[]> {
+    const listed: unknown = await listUser(user);
+    if (!Array.isArray(listed)) {
+      throw new TypeError(
+        `userSessions(): the store's listUser() must return an array of { id, record }; got ${
+          listed === null ? "null" : typeof listed
+        }`,
+      );
+    }
     const now = Date.now();
-    const found: { entry: UserSessionEntry; handle: string }[] = [];
-    for (const entry of await listUser(user)) {
-      const record = entry.record;
-      // The index may lag behind: only live sessions of this very user.
+    const found = new Map<string, Found>();
+    for (const entry of listed as unknown[]) {
+      const { id, record } = (entry ?? {}) as Partial<UserSessionEntry>;
+      if (typeof id !== "string") {
+        throw new TypeError(
+          "userSessions(): the store's listUser() must return entries { id: string, record }",
+        );
+      }
       if (
         !isRecord(record) || record.user !== user || !(record.expires > now)
       ) continue;
-      found.push({ entry, handle: await handleOf(entry.id) });
+      found.set(id, { id, record });
     }
-    return found;
+    return [...found.values()];
+  }
+
+  // The handle of a listed session.
+  async function handleOf({ id, record }: Found): Promise<string> {
+    return record.handle ?? await derivedHandle(id);
+  }
+
+  // The store keys of the request's own sessions, in every session()
+  // middleware it went through.
+  const ownKeys = (c: Context | undefined): Set<string> =>
+    (c && currentRequest(c)?.storeKeys()) ?? new Set();
+
+  // Deletes the sessions `pick` chooses, listing again until none is left:
+  // a regenerate() racing the delete moves a session to a new id (and its
+  // index entry with it, in one step), where the next listing finds it.
+  async function revokeWhere(
+    user: string,
+    pick: (found: Found) => boolean | Promise<boolean>,
+  ): Promise<number> {
+    const ended = new Set<string>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const targets: Found[] = [];
+      for (const found of await entries(user)) {
+        if (await pick(found)) targets.push(found);
+      }
+      if (targets.length === 0) return ended.size;
+      for (const found of targets) {
+        await store.delete(found.id);
+        ended.add(found.record.handle ?? found.id);
+      }
+    }
+    throw new Error(
+      `userSessions(): the sessions of this user kept moving to new ids; still not revoked after ${ROUNDS} rounds`,
+    );
   }
 
   return {
     async list(user, c) {
       checkUser(user, "list");
-      const current = c ? currentRequest(c)?.keyIn(store) : undefined;
-      const list = (await entries(user)).map(({ entry, handle }) => {
-        const record = entry.record as SessionRecord;
-        return {
-          handle,
-          current: entry.id === current,
+      const own = ownKeys(c);
+      const list: UserSession<V>[] = [];
+      for (const found of await entries(user)) {
+        const { record } = found;
+        let values: Partial<V>;
+        try {
+          values = JSON.parse(JSON.stringify(record.data));
+        } catch {
+          continue; // not JSON: no session, as the middleware would see it
+        }
+        list.push({
+          handle: await handleOf(found),
+          current: own.has(found.id),
           created: record.created,
           seen: record.seen,
           expires: record.expires,
           persistent: record.persistent,
-          values: JSON.parse(JSON.stringify(record.data)) as Partial<V>,
-        };
-      });
+          values,
+        });
+      }
       return list.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
     },
     async revoke(user, handle) {
       checkUser(user, "revoke");
-      if (typeof handle !== "string") return false;
-      for (const found of await entries(user)) {
-        if (found.handle !== handle) continue;
-        await store.delete(found.entry.id);
-        return true;
-      }
-      return false;
+      if (typeof handle !== "string" || handle === "") return false;
+      const ended = await revokeWhere(
+        user,
+        async (found) => await handleOf(found) === handle,
+      );
+      return ended > 0;
     },
     async revokeAll(user, options) {
       checkUser(user, "revokeAll");
-      const except = options?.except;
-      const keep = except ? currentRequest(except)?.keyIn(store) : undefined;
-      let ended = 0;
-      for (const { entry } of await entries(user)) {
-        if (entry.id === keep) continue;
-        await store.delete(entry.id);
-        ended++;
-      }
-      return ended;
+      const keep = ownKeys(options?.except);
+      return await revokeWhere(user, (found) => !keep.has(found.id));
     },
   };
 }

@@ -29,9 +29,12 @@ export function checkChoices(
 ): Choices {
   if (given === undefined) return NONE;
   const where = `c.session.${method}()`;
+  const proto = given !== null && typeof given === "object"
+    ? Object.getPrototypeOf(given)
+    : undefined;
   if (
-    given === null || typeof given !== "object" || Array.isArray(given) ||
-    Object.getOwnPropertySymbols(given).length > 0
+    (proto !== Object.prototype && proto !== null) ||
+    Object.getOwnPropertySymbols(given as object).length > 0
   ) {
     throw new TypeError(
       `${where}: options must be a plain object such as { persistent: true }`,
@@ -40,6 +43,8 @@ export function checkChoices(
   const allowed = method === "regenerate"
     ? ["persistent", "user"]
     : ["persistent"];
+  // Own data properties only: nothing inherited, no getters.
+  const own: Record<string, unknown> = {};
   for (const key of Object.getOwnPropertyNames(given)) {
     if (!allowed.includes(key)) {
       throw new TypeError(
@@ -52,8 +57,13 @@ export function checkChoices(
         }`,
       );
     }
+    const descriptor = Object.getOwnPropertyDescriptor(given, key)!;
+    if (!("value" in descriptor)) {
+      throw new TypeError(`${where}: option "${key}" must be a plain value`);
+    }
+    own[key] = descriptor.value;
   }
-  const { persistent, user } = given as RegenerateOptions;
+  const { persistent, user } = own as RegenerateOptions;
   if (persistent !== undefined && typeof persistent !== "boolean") {
     throw new TypeError(
       `${where}: persistent must be true (cookies outlive the browser) or false (browser-session cookies); got ${typeof persistent}`,

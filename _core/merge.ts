@@ -110,8 +110,12 @@ export function mergeRecords(
   if (created !== undefined) merged.created = created;
   if (limit !== merged.expires) merged.limit = limit;
   if (flash.length > 0) merged.flash = flash;
-  const user = choice(base.user, ours.user, theirs.user);
+  // The user and the handle of one sign-in go together.
+  const [user, handle] = ours.user === base.user && ours.handle === base.handle
+    ? [theirs.user, theirs.handle]
+    : [ours.user, ours.handle];
   if (user !== undefined) merged.user = user;
+  if (handle !== undefined) merged.handle = handle;
   const persistent = choice(
     base.persistent,
     ours.persistent,

@@ -5,7 +5,6 @@
 // through it before the handler and saves or ends through it after.
 import type { Context } from "hono";
 import type { Outgoing, Snapshot } from "./state.ts";
-import type { SessionStore } from "../session_store.ts";
 
 /** A session as a mode loaded it, with what the mode needs to save it again. */
 export interface Loaded<H> extends Snapshot {
@@ -40,9 +39,6 @@ export interface Mode<H> {
   save(out: Outgoing, from: Loaded<H> | undefined, c: Context): Promise<Saved>;
   /** Forgets a session this request loaded: signed out, or expired. */
   end(loaded: Loaded<H>, c: Context): Promise<void>;
-  /**
-   * Store mode: the key `store` keeps a loaded session under, or undefined
-   * when this mode keeps its sessions elsewhere.
-   */
-  keyIn?(loaded: Loaded<H>, store: SessionStore): string | undefined;
+  /** Store mode: the key the store keeps a loaded session under. */
+  keyOf?(loaded: Loaded<H>): string;
 }

@@ -5,8 +5,17 @@ import type { SessionRecord } from "../session_store.ts";
 /** Whether `value` has the shape of a {@linkcode SessionRecord}. */
 export function isRecord(value: unknown): value is SessionRecord {
   if (value === null || typeof value !== "object") return false;
-  const { data, expires, created, limit, flash, user, persistent, seen } =
-    value as Record<string, unknown>;
+  const {
+    data,
+    expires,
+    created,
+    limit,
+    flash,
+    user,
+    handle,
+    persistent,
+    seen,
+  } = value as Record<string, unknown>;
   return data !== null && typeof data === "object" && !Array.isArray(data) &&
     Number.isFinite(expires) &&
     (created === undefined || Number.isFinite(created)) &&
@@ -14,6 +23,7 @@ export function isRecord(value: unknown): value is SessionRecord {
     (flash === undefined ||
       (Array.isArray(flash) && flash.every((k) => typeof k === "string"))) &&
     (user === undefined || typeof user === "string") &&
+    (handle === undefined || typeof handle === "string") &&
     (persistent === undefined || typeof persistent === "boolean") &&
     (seen === undefined || Number.isFinite(seen));
 }

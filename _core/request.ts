@@ -5,7 +5,6 @@
 // middlewares on one request keep apart.
 import type { Context } from "hono";
 import type { Session } from "../session.ts";
-import type { SessionStore } from "../session_store.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Loaded, Mode } from "./mode.ts";
 import { clearCookies, readCookie, writeCookies } from "../_http/cookies.ts";
@@ -128,16 +127,17 @@ export class RequestSession<H = unknown> {
   }
 
   /**
-   * The key `store` keeps this request's session under, from this
-   * middleware or an enclosing one; undefined for none (a new session, one
-   * signed out, or one kept elsewhere).
+   * The store keys of this request's sessions, in this middleware and the
+   * enclosing ones (store mode; not a new session, nor one signed out).
+   * Store objects are not compared: two objects on one database share keys.
    */
-  keyIn(store: SessionStore): string | undefined {
+  storeKeys(): Set<string> {
+    const keys = this.#outer?.storeKeys() ?? new Set<string>();
     const loaded = this.#loaded;
-    const key = loaded !== undefined && !this.#ended
-      ? this.#mode.keyIn?.(loaded, store)
-      : undefined;
-    return key ?? this.#outer?.keyIn(store);
+    if (loaded !== undefined && !this.#ended && this.#mode.keyOf) {
+      keys.add(this.#mode.keyOf(loaded));
+    }
+    return keys;
   }
 
   /** What `c.session` reads: the session proxy, after any replacement. */

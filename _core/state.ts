@@ -10,6 +10,7 @@ import { checkKey, MEMBERS } from "./members.ts";
 import { Lifetime, type SessionMeta } from "./lifetime.ts";
 import { Flash, sameFlash } from "./flash.ts";
 import { checkChoices } from "./choices.ts";
+import { randomToken } from "../_lib/random.ts";
 
 /** A session as loaded: its bookkeeping and its values as JSON. */
 export interface Snapshot {
@@ -66,6 +67,8 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
   #persistent: boolean | undefined;
   /** The user the session is tied to, if any. */
   #user: string | undefined;
+  /** With a user: the random name of this sign-in (see SessionRecord). */
+  #handle: string | undefined;
   #methods?: Record<string, unknown>;
 
   /** A loaded session, or a new one when `loaded` is absent. */
@@ -79,6 +82,7 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     this.#shared = loaded?.parsed;
     this.#persistent = loaded?.meta.persistent;
     this.#user = loaded?.meta.user;
+    this.#handle = loaded?.meta.handle;
     this.proxy = new Proxy(this.#data, this) as unknown as Session;
   }
 
@@ -126,7 +130,11 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     );
     this.#lifetime.restart(this.#options.maxAge, true);
     if (persistent !== undefined) this.#persistent = persistent;
-    if (user !== undefined) this.#user = user;
+    if (user !== undefined) {
+      // A sign-in: a new name for it in the user's listing.
+      this.#user = user;
+      this.#handle = randomToken().slice(0, 22);
+    }
     this.#regenerated = true;
     this.#forced = true;
   }
@@ -188,6 +196,7 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     if (this.#persistent !== undefined) meta.persistent = this.#persistent;
     if (this.#user !== undefined) {
       meta.user = this.#user;
+      meta.handle = this.#handle ?? randomToken().slice(0, 22);
       meta.seen = Date.now();
     }
     return { json, meta, regenerated: this.#regenerated };

@@ -238,8 +238,8 @@ export class StoreMode implements Mode<StoreHandle> {
     return [savedRecord(JSON.stringify(data), meta), current];
   }
 
-  keyIn(loaded: Loaded<StoreHandle>, store: SessionStore): string | undefined {
-    return store === this.#store ? loaded.handle.key : undefined;
+  keyOf(loaded: Loaded<StoreHandle>): string {
+    return loaded.handle.key;
   }
 
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {

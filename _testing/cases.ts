@@ -834,10 +834,15 @@ export const CASES: readonly Case[] = [
       const a = await device(app, user);
       const sessions = userSessions(store);
       const [before] = await sessions.list(user);
+      const [was] = await store.listUser!(user);
       await a.fetch("/regenerate", { method: "POST" });
       const after = await sessions.list(user);
       assert.equal(after.length, 1);
-      assert.notEqual(after[0]!.handle, before!.handle);
+      // The same sign-in, under its new id.
+      assert.equal(after[0]!.handle, before!.handle);
+      const now = await store.listUser!(user);
+      assert.deepEqual(now.map((e) => e.id), [storeKey(a.get("sid")!)]);
+      assert.notEqual(now[0]!.id, was!.id);
       await a.fetch("/logout", { method: "POST" });
       assert.deepEqual(await sessions.list(user), []);
       // A session past its deadline is never listed, whatever the backend
@@ -875,6 +880,44 @@ export const CASES: readonly Case[] = [
       assert.equal(res.status, 409, await res.text());
       assert.deepEqual(await a.text("/read"), [200, "-"]);
       assert.deepEqual(await userSessions(store).list(user), []);
+    },
+  },
+  {
+    title:
+      "users: a session that regenerate() moves while revokeAll or revoke runs is caught at its new id",
+    group: "users",
+    async run(store) {
+      const app = testApp({ store });
+      // The store as userSessions sees it, with a hook that runs a request
+      // between a listing and the deletes that follow it.
+      let between: (() => Promise<unknown>) | undefined;
+      const racing: SessionStore = {
+        get: (id, c) => store.get(id, c),
+        set: (id, record, c) => store.set(id, record, c),
+        delete: (id, c) => store.delete(id, c),
+        async listUser(user) {
+          const listed = await store.listUser!(user);
+          const run = between;
+          between = undefined;
+          await run?.();
+          return listed;
+        },
+      };
+      const sessions = userSessions(racing);
+      for (const revoke of ["revokeAll", "revoke"] as const) {
+        const user = aUser();
+        const a = await device(app, user);
+        const [listed] = await sessions.list(user);
+        const before = a.get("sid");
+        between = () => a.fetch("/regenerate", { method: "POST" });
+        const ended = revoke === "revokeAll"
+          ? await sessions.revokeAll(user)
+          : Number(await sessions.revoke(user, listed!.handle));
+        assert.notEqual(a.get("sid"), before, "the session moved meanwhile");
+        assert.equal(ended, 1, revoke);
+        assert.deepEqual(await a.text("/read"), [200, "-"], revoke);
+        assert.deepEqual(await sessions.list(user), [], revoke);
+      }
     },
   },
 ];

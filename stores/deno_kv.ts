@@ -122,16 +122,22 @@ function valueBytes(json: string): number {
   return (/[^\u0000-\u00ff]/.test(json) ? 2 * json.length : json.length) + 6;
 }
 
-// Each key part takes its encoded bytes plus a type tag and a terminator.
+// Each key part takes its encoded bytes plus a type tag and a terminator;
+// a zero byte inside a string or byte part is escaped to two.
 function keyBytes(key: readonly KvKeyPart[]): number {
   let bytes = 0;
   for (const part of key) {
-    bytes += 2 +
-      (typeof part === "string"
-        ? encoder.encode(part).length
-        : part instanceof Uint8Array
-        ? part.length
-        : 9);
+    const encoded = typeof part === "string"
+      ? encoder.encode(part)
+      : part instanceof Uint8Array
+      ? part
+      : undefined;
+    if (encoded === undefined) {
+      bytes += 11;
+      continue;
+    }
+    bytes += 2 + encoded.length;
+    for (let i = 0; i < encoded.length; i++) if (encoded[i] === 0) bytes++;
   }
   return bytes;
 }
@@ -155,9 +161,9 @@ function keyBytes(key: readonly KvKeyPart[]): number {
  *
  * Sessions tied to a user (`regenerate({ user })`) also get an index entry
  * under `[...prefix, 0, user, id]`, written in the same atomic operation
- * and expiring with the session, so that `userSessions(store)` can list
- * and revoke them. (The `0` keeps index keys apart from session ids, which
- * are strings.)
+ * as the session, expiring with it and deleted with it, so that
+ * `userSessions(store)` can list and revoke them. (The `0` keeps index keys
+ * apart from session ids, which are strings.)
  *
  * @example
  * ```ts
@@ -306,15 +312,22 @@ export class DenoKvStore implements SessionStore {
     let seen = this.#read.get(c, oldId);
     if (seen === undefined) seen = (await this.#kv.get(oldKey)).versionstamp;
     if (seen === null) throw new SessionConflictError();
+    // A tied session's index entry moves with it: the old id's entry goes,
+    // under the user it had (a sign-in as someone else changes the user).
+    let oldUser: string | undefined;
+    if (record.user !== undefined) {
+      const old = await this.#kv.get(oldKey);
+      if (old.versionstamp !== seen) throw new SessionConflictError();
+      oldUser = decodeRecord(old.value, -Infinity)?.user;
+    }
     const op = this.#kv.atomic()
       .check({ key: oldKey, versionstamp: seen }, { key, versionstamp: null })
       .set(key, json, options)
       .delete(oldKey);
     if (record.user !== undefined) {
-      // The old id's index entry, if it had one under this user, goes too.
-      op.set(this.#userKey(record.user, newId), record.expires, options)
-        .delete(this.#userKey(record.user, oldId));
+      op.set(this.#userKey(record.user, newId), record.expires, options);
     }
+    if (oldUser !== undefined) op.delete(this.#userKey(oldUser, oldId));
     const result = await op.commit();
     if (!result.ok) throw new SessionConflictError();
     this.#read.remember(c, oldId, null);
@@ -322,12 +335,20 @@ export class DenoKvStore implements SessionStore {
   }
 
   /**
-   * Removes the session saved under `id`. Its user's index entry, if any,
-   * stays until the session's deadline, and `listUser` skips it (or
-   * removes it, once it finds no session).
+   * Removes the session saved under `id`, and its user's index entry if it
+   * was tied to one. Needs no context: a session can be revoked from
+   * outside a request.
    */
   async delete(id: string): Promise<void> {
-    await this.#kv.delete(this.key(id));
+    const key = this.key(id);
+    const { value } = await this.#kv.get(key);
+    const user = decodeRecord(value, -Infinity)?.user;
+    if (user === undefined) {
+      await this.#kv.delete(key);
+      return;
+    }
+    await this.#kv.atomic().delete(key).delete(this.#userKey(user, id))
+      .commit();
   }
 
   // Where the index entry of a user's session lives.
@@ -364,9 +385,18 @@ export class DenoKvStore implements SessionStore {
     }
     const found: UserSessionEntry[] = [];
     await Promise.all(ids.map(async (id) => {
-      const record = await this.get(id);
+      const key = this.key(id);
+      const { value, versionstamp } = await kv.get(key);
+      const record = typeof value === "string"
+        ? decodeRecord(value)
+        : undefined;
       if (record?.user === user) found.push({ id, record });
-      else if (record === undefined) await kv.delete([...prefix, id]);
+      else if (record === undefined) {
+        // The session is gone or past its deadline: its index entry goes,
+        // unless a request saved the session again meanwhile.
+        await kv.atomic().check({ key, versionstamp }).delete([...prefix, id])
+          .commit();
+      }
     }));
     return found;
   }

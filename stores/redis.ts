@@ -91,15 +91,35 @@ redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
 ${INDEX}
 return 1`;
 
-// REPLACE for a session tied to a user: KEYS[3] is the old id's member
-// name (ARGV[8]) to drop from the index KEYS[2].
+// REPLACE for a session tied to a user: moves KEYS[1] to KEYS[3], indexes
+// the new id (ARGV[5]) in KEYS[2], and drops the old id (ARGV[8]) from the
+// index of the user the old record had, KEYS[4].
 const REPLACE_USER = `
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call("EXISTS", KEYS[3]) == 1 then return 0 end
 redis.call("SET", KEYS[3], ARGV[2], "PX", ARGV[3])
 redis.call("DEL", KEYS[1])
-redis.call("ZREM", KEYS[2], ARGV[8])
+redis.call("ZREM", KEYS[4], ARGV[8])
 ${INDEX}
+return 1`;
+
+// Deletes a session (KEYS[1]) and its member (ARGV[1]) in its user's index
+// (KEYS[2]), if it still holds what was read (ARGV[2]); 0 if it changed.
+const DELETE_USER = `
+if redis.call("GET", KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call("DEL", KEYS[1])
+redis.call("ZREM", KEYS[2], ARGV[1])
+return 1`;
+
+// Drops ids (ARGV) from a user's index (KEYS[1]) whose session keys (the
+// remaining KEYS) are still absent: a session saved again meanwhile keeps
+// its entry.
+const PRUNE = `
+for i = 2, #KEYS do
+  if redis.call("EXISTS", KEYS[i]) == 0 then
+    redis.call("ZREM", KEYS[1], ARGV[i - 1])
+  end
+end
 return 1`;
 
 /**
@@ -126,10 +146,11 @@ return 1`;
  *
  * Sessions tied to a user (`regenerate({ user })`) are also indexed in a
  * sorted set (`prefix` + `user:` + the user id, members the session ids
- * scored by deadline), written by the same script as the session and
- * expiring with the user's last session, so that `userSessions(store)`
- * can list and revoke them. On Redis Cluster, a hash tag in the prefix
- * (`{sess}:`) keeps a session and its index in one slot.
+ * scored by deadline), written and deleted by the same scripts as the
+ * session, its expired members dropped at each write and the set expiring
+ * with the user's last session, so that `userSessions(store)` can list and
+ * revoke them. On Redis Cluster, a hash tag in the prefix (`{sess}:`)
+ * keeps a session and its index in one slot.
  *
  * @example With ioredis
  * ```ts
@@ -293,10 +314,13 @@ export class RedisStore implements SessionStore {
         : [
           "EVAL",
           REPLACE_USER,
-          "3",
+          "4",
           oldKey,
           this.#userKey(record.user),
           this.#prefix + newId,
+          // The old record's user: the same, unless this is a sign-in as
+          // someone else.
+          this.#userKey(decodeRecord(seen, -Infinity)?.user ?? record.user),
           seen,
           json,
           ttlOf(record),
@@ -313,12 +337,37 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Removes the session saved under `id`. Its user's index member, if any,
-   * stays until the session's deadline, and `listUser` skips it (or
-   * removes it, once it finds no session).
+   * Removes the session saved under `id`, and its member in its user's
+   * index if it was tied to one. Needs no context: a session can be
+   * revoked from outside a request.
    */
-  async delete(id: string): Promise<void> {
-    await this.#send(["DEL", this.#prefix + id]);
+  async delete(id: string, c?: object): Promise<void> {
+    const key = this.#prefix + id;
+    // What this request read of it, if it did: no need to read it again.
+    let raw: unknown = this.#read.get(c, id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (raw === undefined) raw = await this.#send(["GET", key]);
+      const user = typeof raw === "string"
+        ? decodeRecord(raw, -Infinity)?.user
+        : undefined;
+      if (user === undefined) {
+        await this.#send(["DEL", key]);
+        return;
+      }
+      const ok = await this.#send([
+        "EVAL",
+        DELETE_USER,
+        "2",
+        key,
+        this.#userKey(user),
+        id,
+        raw as string,
+      ]);
+      if (Number(ok) === 1) return;
+      // Written again since it was read: read again.
+      raw = undefined;
+    }
+    await this.#send(["DEL", key]);
   }
 
   #userKey(user: string): string {
@@ -355,7 +404,16 @@ export class RedisStore implements SessionStore {
       if (record?.user === user) found.push({ id, record });
       else if (record === undefined) gone.push(id);
     });
-    if (gone.length > 0) await this.#send(["ZREM", index, ...gone]);
+    if (gone.length > 0) {
+      await this.#send([
+        "EVAL",
+        PRUNE,
+        String(gone.length + 1),
+        index,
+        ...gone.map((id) => this.#prefix + id),
+        ...gone,
+      ]);
+    }
     return found;
   }
 }

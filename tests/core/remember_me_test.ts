@@ -253,3 +253,40 @@ Deno.test("merge: the user tie and the cookie choice follow the request that cha
   const mine = { ...base, persistent: false };
   assert.equal(mergeRecords(base, mine, ours)?.persistent, false);
 });
+
+Deno.test("regenerate()/renew() options: only a plain object's own data properties count", async () => {
+  class WithGetter {
+    get user(): string {
+      return "alice";
+    }
+  }
+  const odd: [string, unknown][] = [
+    ["a Map", new Map([["user", "alice"]])],
+    ["a Date", new Date()],
+    ["inherited keys", Object.create({ user: "alice" })],
+    ["a class with a getter", new WithGetter()],
+    ["an own getter", Object.defineProperty({}, "user", { get: () => "a" })],
+  ];
+  const store = new Map();
+  let given: unknown;
+  const app = new Hono()
+    .use(session({ store }))
+    .post("/", (c) => {
+      c.session.regenerate(given as never);
+      return c.text("ok");
+    });
+  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+  for (const [what, options] of odd) {
+    given = options;
+    const res = await app.request("/", { method: "POST" });
+    assert.equal(res.status, 500, what);
+    assert.match(
+      await res.text(),
+      /^TypeError: c\.session\.regenerate\(\): (options must be a plain object|option "user" must be a plain value)/,
+      what,
+    );
+  }
+  assert.equal(store.size, 0, "nothing was saved");
+  given = Object.assign(Object.create(null), { persistent: true });
+  assert.equal((await app.request("/", { method: "POST" })).status, 200);
+});

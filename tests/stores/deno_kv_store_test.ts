@@ -8,7 +8,7 @@ import {
   type KvKeyPart,
 } from "../../stores/deno_kv.ts";
 import { Hono } from "hono";
-import { session, userSessions } from "../../mod.ts";
+import { session, type SessionRecord, userSessions } from "../../mod.ts";
 import { basicApp, Jar, storeKey, withFakeTime } from "../_helpers.ts";
 
 /** A KvDatabase that records what it is asked. */
@@ -278,8 +278,8 @@ Deno.test("DenoKvStore: index entries of ended and expired sessions go; a second
     await b.fetch("/signin?user=u-2", { method: "POST" });
     assert.equal(await indexed("u-2"), 2);
     await b.fetch("/logout", { method: "POST" });
-    assert.equal((await userSessions(other).list("u-2")).length, 1);
     assert.equal(await indexed("u-2"), 1, "the signed-out one's entry went");
+    assert.equal((await userSessions(other).list("u-2")).length, 1);
     assert.equal(await userSessions(other).revokeAll("u-2"), 1);
     assert.deepEqual(await a.text("/read"), [200, "-"]);
     assert.equal((await store.listUser("u-2")).length, 0);
@@ -295,5 +295,106 @@ Deno.test("DenoKvStore: index entries of ended and expired sessions go; a second
     kv1.close();
     kv2.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DenoKvStore: a second store object on the database knows the request's own session; a sign-in as someone else moves the index entry", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    const sessions = userSessions(new DenoKvStore(kv));
+    const app = userApp(store)
+      .get(
+        "/list",
+        async (c) =>
+          c.json((await sessions.list("u-1", c)).map((s) => s.current)),
+      )
+      .post(
+        "/others",
+        async (c) =>
+          c.text(String(await sessions.revokeAll("u-1", { except: c }))),
+      );
+    const laptop = new Jar(app);
+    const phone = new Jar(app);
+    await laptop.fetch("/signin?user=u-1", { method: "POST" });
+    await phone.fetch("/signin?user=u-1", { method: "POST" });
+    assert.deepEqual(
+      [...await (await laptop.fetch("/list")).json()].sort(),
+      [false, true],
+    );
+    assert.deepEqual(await laptop.text("/others", { method: "POST" }), [
+      200,
+      "1",
+    ]);
+    assert.deepEqual(await laptop.text("/read"), [200, "u-1"]);
+    assert.deepEqual(await phone.text("/read"), [200, "-"]);
+    // The laptop signs in as u-9: nothing of it stays under u-1.
+    await laptop.fetch("/signin?user=u-9", { method: "POST" });
+    const under = async (user: string) =>
+      (await Array.fromAsync(kv.list({ prefix: ["sessions", 0, user] })))
+        .length;
+    assert.equal(await under("u-1"), 0);
+    assert.equal(await under("u-9"), 1);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore: listUser never drops the index entry of a session saved again while it looked", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    const id = "x".repeat(43);
+    const record = (ttl: number): SessionRecord => ({
+      data: {},
+      expires: Date.now() + ttl,
+      user: "u-1",
+      handle: "h".repeat(22),
+    });
+    await store.set(id, record(50));
+    await new Promise((r) => setTimeout(r, 80)); // past its deadline
+    // A request saves it again (it loaded it in time) just as listUser
+    // prunes: the prune's check sees the new version and keeps the entry.
+    const real = kv.atomic.bind(kv);
+    let hooked = false;
+    (kv as { atomic: () => Deno.AtomicOperation }).atomic = () => {
+      const op = real();
+      if (hooked) return op;
+      hooked = true;
+      const commit = op.commit.bind(op);
+      op.commit = async () => {
+        await kv.set(store.key(id), JSON.stringify(record(60_000)));
+        return await commit();
+      };
+      return op;
+    };
+    assert.deepEqual(await store.listUser("u-1"), []);
+    assert.equal(
+      (await store.listUser("u-1")).length,
+      1,
+      "the session saved meanwhile is still listed",
+    );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DenoKvStore: a user index key over Deno KV's limit is a RangeError before Deno KV is asked, NUL characters counted", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv, { prefix: ["p".repeat(1100)] });
+    const record: SessionRecord = {
+      data: {},
+      expires: Date.now() + 60_000,
+      user: "\0".repeat(512),
+      handle: "h".repeat(22),
+    };
+    await assert.rejects(
+      store.set("x".repeat(43), record),
+      (e: unknown) =>
+        e instanceof RangeError && /user index key/.test((e as Error).message),
+    );
+  } finally {
+    kv.close();
   }
 });

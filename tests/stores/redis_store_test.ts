@@ -479,12 +479,20 @@ if (!redisAvailable && redisRequired) {
       const pttl = Number(await one.send(["PTTL", index]));
       assert.ok(pttl > 590_000 && pttl <= 600_000, `PTTL ${pttl}`);
       await b.fetch("/logout", { method: "POST" });
-      assert.equal((await userSessions(two.store).list("u-1")).length, 1);
       assert.equal(
         Number(await one.send(["ZCARD", index])),
         1,
         "the signed-out one's member went",
       );
+      assert.equal((await userSessions(two.store).list("u-1")).length, 1);
+      // A sign-in as someone else moves the member to the other index.
+      await b.fetch("/signin?user=u-1", { method: "POST" });
+      await b.fetch("/signin?user=u-7", { method: "POST" });
+      assert.equal(Number(await one.send(["ZCARD", index])), 1);
+      assert.equal(Number(await one.send(["ZCARD", "sess:user:u-7"])), 1);
+      // Revoked from outside a request: the member goes with the session.
+      assert.equal(await userSessions(two.store).revokeAll("u-7"), 1);
+      assert.equal(Number(await one.send(["EXISTS", "sess:user:u-7"])), 0);
       assert.equal(await userSessions(two.store).revokeAll("u-1"), 1);
       assert.deepEqual(await a.text("/read"), [200, "-"]);
 

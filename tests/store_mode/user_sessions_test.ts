@@ -1,0 +1,112 @@
+// userSessions() beyond the conformance kit: two session() middlewares on
+// one store in one request, and stores whose listUser answers nonsense.
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import {
+  session,
+  type SessionRecord,
+  type SessionStore,
+  userSessions,
+} from "../../mod.ts";
+import { MemoryStore } from "../../stores/memory.ts";
+import { Jar } from "../_helpers.ts";
+
+Deno.test("userSessions: with two store-mode middlewares on one store, both of the request's sessions are current and kept", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const sessions = userSessions(store);
+  const app = new Hono()
+    .use(session<{ userId?: string }>({ store }))
+    .use(
+      "/admin/*",
+      session<{ userId?: string }>({
+        store,
+        cookieName: "admin",
+        existsCookieName: "ax",
+      }),
+    )
+    .post("/login", (c) => {
+      c.session.regenerate({ user: "alice" });
+      c.session.userId = "alice";
+      return c.text("ok");
+    })
+    .post("/admin/login", (c) => {
+      c.session.regenerate({ user: "alice" });
+      c.session.userId = "alice";
+      return c.text("ok");
+    })
+    .get("/me", (c) => c.text(c.session.userId ?? "-"))
+    .get("/admin/me", (c) => c.text(c.session.userId ?? "-"))
+    .get("/admin/sessions", async (c) => {
+      const list = await sessions.list("alice", c);
+      return c.json(list.map((s) => s.current));
+    })
+    .post(
+      "/admin/sign-out-others",
+      async (c) =>
+        c.text(String(await sessions.revokeAll("alice", { except: c }))),
+    );
+  const laptop = new Jar(app);
+  await laptop.fetch("/login", { method: "POST" });
+  await laptop.fetch("/admin/login", { method: "POST" });
+  const phone = new Jar(app);
+  await phone.fetch("/login", { method: "POST" });
+
+  const current = await (await laptop.fetch("/admin/sessions")).json();
+  assert.deepEqual([...current].sort(), [false, true, true]);
+  assert.deepEqual(
+    await laptop.text("/admin/sign-out-others", { method: "POST" }),
+    [200, "1"],
+  );
+  assert.deepEqual(await laptop.text("/me"), [200, "alice"]);
+  assert.deepEqual(await laptop.text("/admin/me"), [200, "alice"]);
+  assert.deepEqual(await phone.text("/me"), [200, "-"]);
+});
+
+Deno.test("userSessions: a listUser that answers nonsense is a clear TypeError; duplicates and non-JSON values are not listed", async () => {
+  const inner = new MemoryStore({ sweepInterval: 0 });
+  let answer: unknown;
+  const store: SessionStore = {
+    get: (id, c) => inner.get(id, c),
+    set: (id, record, c) => inner.set(id, record, c),
+    delete: (id) => inner.delete(id),
+    listUser: () => answer as never,
+  };
+  const sessions = userSessions(store);
+  for (
+    const bad of [undefined, null, "abc", { length: 1 }, [null], [{ id: 42 }]]
+  ) {
+    answer = bad;
+    await assert.rejects(
+      sessions.list("alice"),
+      (e: unknown) =>
+        e instanceof TypeError && /listUser\(\)/.test((e as Error).message),
+      JSON.stringify(bad) ?? "undefined",
+    );
+    await assert.rejects(sessions.revokeAll("alice"), TypeError);
+  }
+  const record = (data: Record<string, unknown>): SessionRecord => ({
+    data,
+    expires: Date.now() + 60_000,
+    user: "alice",
+    handle: "h".repeat(22),
+  });
+  answer = [
+    { id: "a", record: record({ n: 1 }) },
+    { id: "a", record: record({ n: 1 }) },
+    { id: "b", record: record({ big: 1n }) },
+    { id: "c", record: { ...record({}), user: "bob" } },
+    { id: "d", record: { ...record({}), expires: Date.now() - 1 } },
+  ];
+  const list = await sessions.list("alice");
+  assert.deepEqual(list.map((s) => s.values), [{ n: 1 }]);
+});
+
+Deno.test("userSessions: refuses a store that cannot list, and a user id that is not one", async () => {
+  assert.throws(() => userSessions(new Map() as never), /no listUser method/);
+  const sessions = userSessions(new MemoryStore({ sweepInterval: 0 }));
+  for (const user of ["", "u".repeat(513), 42, null]) {
+    await assert.rejects(sessions.list(user as never), TypeError);
+    await assert.rejects(sessions.revokeAll(user as never), TypeError);
+  }
+  assert.equal(await sessions.revoke("alice", "nope"), false);
+});

@@ -37,6 +37,11 @@ export type SessionRecord = {
   limit?: number;
   /** Keys of `data` that were flashed and disappear after the next request. */
   flash?: string[];
+  /**
+   * The user this session belongs to, when the app tied it to one; stores
+   * that list a user's sessions index it.
+   */
+  user?: string | undefined;
 };
 
 /**
@@ -138,4 +143,12 @@ export interface SessionStore {
     record: SessionRecord,
     c: Context,
   ): unknown;
+  /**
+   * Optional: the live sessions of one user (the records whose `user` is
+   * `user`), each with the id the store was given for it (the hashed id,
+   * never the cookie's value). Expired sessions are left out.
+   */
+  listUser?(
+    user: string,
+  ): Promise<{ id: string; record: StoredSession }[]>;
 }

@@ -231,17 +231,13 @@ export type SqlQuery = (
   params: (string | number)[],
 ) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
 
-/** The floor's table, in the dialect's SQL (the same columns as SqlStore's). */
-export function sqlFloorTable(dialect: "postgres" | "sqlite"): string {
-  const int = dialect === "postgres" ? "BIGINT" : "INTEGER";
-  return `CREATE TABLE IF NOT EXISTS floor_sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires ${int} NOT NULL, version ${int} NOT NULL, user_id TEXT)`;
-}
-
 /**
  * SQL floor: new = one `INSERT`; read = one `SELECT` by id (live rows
  * only); write = that `SELECT` plus an `UPDATE` checked against the version
  * read. One Set-Cookie for a new session. The raw queries SqlStore needs,
- * with none of its checks.
+ * with none of its checks, on a table `floor_sessions` made like SqlStore's
+ * (`SqlStore.schema(dialect, "floor_sessions")`: the same columns and
+ * indexes).
  */
 export function sqlFloor(
   query: SqlQuery,

@@ -35,7 +35,6 @@ import {
   mapFloor,
   redisFloor,
   sqlFloor,
-  sqlFloorTable,
   type SqlQuery,
 } from "./floors.ts";
 import { barChart } from "./chart.ts";
@@ -94,11 +93,12 @@ const sqliteQuery: SqlQuery = (sql, params) => {
 const pgQuery: SqlQuery | undefined = pgPool
   ? async (sql, params) => (await pgPool.query(sql, params)).rows
   : undefined;
-sqliteDb.exec(sqlFloorTable("sqlite"));
-await new SqlStore(sqliteDb).createTable();
-if (pgPool) {
-  await pgPool.query(sqlFloorTable("postgres"));
-  await new SqlStore(pgPool).createTable();
+// The floor's table is made like the store's: same columns, same indexes.
+for (const table of ["sessions", "floor_sessions"]) {
+  for (const sql of SqlStore.schema("sqlite", table)) sqliteDb.exec(sql);
+  for (const sql of pgPool ? SqlStore.schema("postgres", table) : []) {
+    await pgPool!.query(sql);
+  }
 }
 
 const ours = {

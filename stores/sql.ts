@@ -194,6 +194,9 @@ const KEY_MAX = 2_048;
 /** D1's default limit on the session JSON: a row, less id, user and the rest. */
 const D1_MAX = D1_ROW_MAX - 2 * KEY_MAX - 64;
 
+/** The parameters of a row: id, data, expires, version, user. */
+type Row = [string, string, number, number, string | null];
+
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
 interface Timer {
@@ -398,17 +401,15 @@ function fitsIn(text: string, max: number): boolean {
   return text.length * 3 <= max || utf8Bytes(text) <= max;
 }
 
-const random = new Uint32Array(2);
-
 /**
- * A new row version: a random whole number below 2^53 (exact as a
+ * A new row version: a random whole number from 1 to 2^53 - 1 (exact as a
  * JavaScript number, as text and as a 64-bit integer). Random rather than
  * counted, so a row deleted and written again never repeats a version a
- * request may still hold.
+ * request may still hold. It is no secret (no client ever sees or sends
+ * one), so Math.random's 53 bits do.
  */
 function newVersion(): number {
-  crypto.getRandomValues(random);
-  return (random[0]! & 0x1fffff) * 0x1_0000_0000 + random[1]! || 1;
+  return Math.floor(Math.random() * 0x1f_ffff_ffff_ffff) + 1;
 }
 
 /**
@@ -457,16 +458,24 @@ function newVersion(): number {
  *
  * @example Cloudflare D1 (in a Worker; sweep from a Cron Trigger)
  * ```ts
- * import { Hono } from "hono";
+ * import { Hono, type MiddlewareHandler } from "hono";
  * import { session } from "@x/hono-session";
  * import { type D1DatabaseLike, SqlStore } from "@x/hono-session/stores/sql";
  *
- * const app = new Hono<{ Bindings: { DB: D1DatabaseLike } }>();
- * app.use((c, next) => session({ store: new SqlStore(c.env.DB) })(c, next));
- * export default {
+ * type Env = { DB: D1DatabaseLike };
+ * const app = new Hono<{ Bindings: Env }>();
+ * // The binding exists from the first request on: make the middleware then.
+ * let sessions: MiddlewareHandler | undefined;
+ * app.use((c, next) => {
+ *   sessions ??= session({ store: new SqlStore(c.env.DB) });
+ *   return sessions(c, next);
+ * });
+ * const worker = {
  *   fetch: app.fetch,
- *   scheduled: (_event: unknown, env: { DB: D1DatabaseLike }) =>
- *     new SqlStore(env.DB).sweep(),
+ *   // A Cron Trigger: the sweep's timer is off on D1.
+ *   scheduled: async (_event: unknown, env: Env) => {
+ *     await new SqlStore(env.DB).sweep();
+ *   },
  * };
  * ```
  */
@@ -638,12 +647,15 @@ export class SqlStore implements SessionStore {
     if (seen === undefined) {
       await this.#query(this.#sql.upsert, row);
     } else {
-      const rows = seen === null
-        ? await this.#query(this.#sql.insert, [...row, Date.now()])
-        : await this.#query(this.#sql.update, [...row, seen]);
+      const params: SqlValue[] = row;
+      params.push(seen ?? Date.now());
+      const rows = await this.#query(
+        seen === null ? this.#sql.insert : this.#sql.update,
+        params,
+      );
       if (rows.length === 0) throw new SessionConflictError();
     }
-    this.#read.remember(c, id, row[3] as number);
+    this.#read.remember(c, id, row[3]);
     this.#startSweeping();
   }
 
@@ -688,7 +700,7 @@ export class SqlStore implements SessionStore {
     }
     if (rows.length === 0) throw new SessionConflictError();
     this.#read.remember(c, oldId, null);
-    this.#read.remember(c, newId, version as number);
+    this.#read.remember(c, newId, version);
     this.#startSweeping();
   }
 
@@ -758,7 +770,7 @@ export class SqlStore implements SessionStore {
 
   // The parameters of a row for `record` under `id`: id, data, expires,
   // version, user; checked against the size limits.
-  #row(id: string, record: SessionRecord): SqlValue[] {
+  #row(id: string, record: SessionRecord): Row {
     if (!fitsIn(id, KEY_MAX)) {
       throw new RangeError(
         `SqlStore: the session id is over ${KEY_MAX} bytes, more than the id column's index takes; use a shorter cookie name`,

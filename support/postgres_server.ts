@@ -61,7 +61,10 @@ if (!postgresAvailable && !postgresRequired) {
   console.warn(`PostgreSQL tests skipped: ${postgresMissing}.`);
 }
 
-const isRoot = Deno.uid?.() === 0;
+// Root? (`id -u` rather than Deno.uid(), which needs --allow-sys.)
+const isRoot = postgresAvailable &&
+  decoder.decode((await output("id", ["-u"]))?.stdout ?? new Uint8Array())
+      .trim() === "0";
 
 // As root: the ids of the `postgres` user, and the prefix that runs a
 // program as that user (setpriv execs, so the child is the program).

@@ -547,18 +547,6 @@ const targets: [string, number | undefined, number][] = [
     cell("ours: DenoKvStore", s)?.xFloor,
     1.15,
   ]),
-  // Issue 16: SqlStore next to the raw queries it needs.
-  ...(["PostgreSQL", "SQLite"] as const).flatMap((engine) =>
-    (["new", "read", "write"] as const).map((s): [
-      string,
-      number | undefined,
-      number,
-    ] => [
-      `SqlStore (${engine}) ${s} <= 1.15x ${engine} floor`,
-      cell(`ours: SqlStore (${engine})`, s)?.xFloor,
-      1.15,
-    ])
-  ),
 ];
 console.log("");
 console.log("Targets (issue 13):");
@@ -568,6 +556,17 @@ for (const [what, value, limit] of targets) {
       value !== undefined && value <= limit ? "met" : "MISSED"
     }`,
   );
+}
+// Issue 16: SqlStore next to the raw queries it needs (no target set).
+console.log("");
+console.log("SqlStore against its floor (issue 16):");
+for (const engine of ["PostgreSQL", "SQLite"]) {
+  const ratios = (["new", "read", "write"] as const).map((s) =>
+    `${s} ${
+      cell(`ours: SqlStore (${engine})`, s)?.xFloor?.toFixed(2) ?? "n/a"
+    }x`
+  );
+  console.log(`- ${engine}: ${ratios.join(", ")}`);
 }
 // Faster than every peer of the same kind, in every scenario.
 for (const r of runners.filter((r) => r.x.group === "ours")) {

@@ -92,7 +92,8 @@ async function unprivileged(): Promise<
 
 // setsid makes the server lead its own process group, so a kill reaches
 // its backends too, as a crash of the machine's PostgreSQL would.
-const hasSetsid = (await output("setsid", ["--version"]))?.success === true;
+const hasSetsid = postgresAvailable &&
+  (await output("setsid", ["--version"]))?.success === true;
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

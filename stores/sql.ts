@@ -35,13 +35,41 @@ import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
 
-/** A value bound to a statement's parameter. */
+/**
+ * A value bound to a statement's parameter.
+ *
+ * @example
+ * ```ts
+ * import type { SqlValue } from "@x/hono-session/stores/sql";
+ *
+ * const params: SqlValue[] = ["id", '{"data":{}}', Date.now(), null];
+ * ```
+ */
 export type SqlValue = string | number | null;
 
-/** One row a statement returned, by column name. */
+/**
+ * One row a statement returned, by column name.
+ *
+ * @example
+ * ```ts
+ * import type { SqlRow } from "@x/hono-session/stores/sql";
+ *
+ * const row: SqlRow = { data: "{}", version: "42" };
+ * ```
+ */
 export type SqlRow = Record<string, unknown>;
 
-/** The SQL a database speaks: PostgreSQL, or SQLite (Cloudflare D1 too). */
+/**
+ * The SQL a database speaks: PostgreSQL, or SQLite (Cloudflare D1 too).
+ *
+ * @example
+ * ```ts
+ * import { type SqlDialect, SqlStore } from "@x/hono-session/stores/sql";
+ *
+ * const dialect: SqlDialect = "sqlite";
+ * SqlStore.schema(dialect);
+ * ```
+ */
 export type SqlDialect = "postgres" | "sqlite";
 
 /**
@@ -86,6 +114,14 @@ export interface SqlClient {
  * `query(text, values)` and `connect()`. It needs an `"error"` listener:
  * node-postgres emits `"error"` when an idle connection drops, and with
  * nobody listening Node ends the process.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import type { NodePostgresLike } from "@x/hono-session/stores/sql";
+ *
+ * const pool: NodePostgresLike = new pg.Pool({ connectionString: "postgres://127.0.0.1/app" });
+ * ```
  */
 export interface NodePostgresLike {
   /** Runs one statement with bound values. */
@@ -97,6 +133,14 @@ export interface NodePostgresLike {
 /**
  * A postgres.js (`npm:postgres`) client, as `postgres(url)` returns it: the
  * store calls its `unsafe(query, parameters)` with bound parameters only.
+ *
+ * @example
+ * ```ts
+ * import postgres from "postgres";
+ * import type { PostgresJsLike } from "@x/hono-session/stores/sql";
+ *
+ * const sql: PostgresJsLike = postgres("postgres://127.0.0.1/app");
+ * ```
  */
 export interface PostgresJsLike {
   /** Runs one statement with bound parameters. */
@@ -105,7 +149,17 @@ export interface PostgresJsLike {
   begin: unknown;
 }
 
-/** A prepared statement of Cloudflare D1. */
+/**
+ * A prepared statement of Cloudflare D1.
+ *
+ * @example
+ * ```ts
+ * import type { D1DatabaseLike, D1StatementLike } from "@x/hono-session/stores/sql";
+ *
+ * declare const db: D1DatabaseLike;
+ * const statement: D1StatementLike = db.prepare("SELECT 1 AS one").bind();
+ * ```
+ */
 export interface D1StatementLike {
   /** Binds the parameters, returning a new statement. */
   bind(...values: any[]): D1StatementLike;
@@ -113,7 +167,18 @@ export interface D1StatementLike {
   all(): Promise<{ results: any[] }>;
 }
 
-/** A Cloudflare D1 database binding (`env.DB`): `prepare().bind()`. */
+/**
+ * A Cloudflare D1 database binding (`env.DB`): `prepare().bind()`.
+ *
+ * @example
+ * ```ts
+ * import { type D1DatabaseLike, SqlStore } from "@x/hono-session/stores/sql";
+ *
+ * function storeFor(env: { DB: D1DatabaseLike }): SqlStore {
+ *   return new SqlStore(env.DB);
+ * }
+ * ```
+ */
 export interface D1DatabaseLike {
   /** Prepares one statement. */
   prepare(query: string): D1StatementLike;
@@ -125,13 +190,31 @@ export interface D1DatabaseLike {
  * A synchronous SQLite database: `node:sqlite`'s `DatabaseSync`,
  * `bun:sqlite`'s `Database`, better-sqlite3's `Database`. The store
  * prepares each of its few statements once and calls `all(...params)`.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseSync } from "node:sqlite";
+ * import type { SqliteDatabaseLike } from "@x/hono-session/stores/sql";
+ *
+ * const db: SqliteDatabaseLike = new DatabaseSync(":memory:");
+ * ```
  */
 export interface SqliteDatabaseLike {
   /** Prepares one statement. */
   prepare(sql: string): { all(...params: any[]): unknown[] };
 }
 
-/** Every client {@linkcode SqlStore} takes. */
+/**
+ * Every client {@linkcode SqlStore} takes.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseSync } from "node:sqlite";
+ * import type { SqlStoreClient } from "@x/hono-session/stores/sql";
+ *
+ * const client: SqlStoreClient = new DatabaseSync(":memory:");
+ * ```
+ */
 export type SqlStoreClient =
   | SqlClient
   | NodePostgresLike
@@ -139,7 +222,21 @@ export type SqlStoreClient =
   | D1DatabaseLike
   | SqliteDatabaseLike;
 
-/** Options for {@linkcode SqlStore}. */
+/**
+ * Options for {@linkcode SqlStore}.
+ *
+ * @example
+ * ```ts
+ * import type { SqlStoreOptions } from "@x/hono-session/stores/sql";
+ *
+ * const options: SqlStoreOptions = {
+ *   table: "app_sessions",
+ *   sweepInterval: 600,
+ *   sweepLimit: 500,
+ *   maxBytes: 64 * 1024,
+ * };
+ * ```
+ */
 export interface SqlStoreOptions {
   /**
    * The table sessions are kept in: letters, digits and `_`, starting with

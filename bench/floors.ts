@@ -221,3 +221,63 @@ export function redisFloor(redis: Redis): MiddlewareHandler {
 export function floorSession(c: { get(key: never): unknown }): FloorSession {
   return c.get("floor" as never) as FloorSession;
 }
+
+/**
+ * Runs one SQL statement with bound parameters (a node-postgres pool's
+ * `query`, or a prepared node:sqlite statement's `all`).
+ */
+export type SqlQuery = (
+  sql: string,
+  params: (string | number)[],
+) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
+
+/**
+ * SQL floor: new = one `INSERT`; read = one `SELECT` by id (live rows
+ * only); write = that `SELECT` plus an `UPDATE` checked against the version
+ * read. One Set-Cookie for a new session. The raw queries SqlStore needs,
+ * with none of its checks, on a table `floor_sessions` made like SqlStore's
+ * (`SqlStore.schema(dialect, "floor_sessions")`: the same columns and
+ * indexes).
+ */
+export function sqlFloor(
+  query: SqlQuery,
+  dialect: "postgres" | "sqlite",
+): MiddlewareHandler {
+  const p = (n: number) => dialect === "postgres" ? `$${n}` : `?${n}`;
+  const select = `SELECT data, version FROM floor_sessions WHERE id = ${
+    p(1)
+  } AND expires > ${p(2)}`;
+  const insert =
+    `INSERT INTO floor_sessions (id, data, expires, version) VALUES (${p(1)}, ${
+      p(2)
+    }, ${p(3)}, 1)`;
+  const update = `UPDATE floor_sessions SET data = ${p(2)}, expires = ${
+    p(3)
+  }, version = version + 1 WHERE id = ${p(1)} AND version = ${
+    p(4)
+  } RETURNING version`;
+  return async (c, next) => {
+    const id = getCookie(c, "sid");
+    const row = id === undefined
+      ? undefined
+      : (await query(select, [id, Date.now()]))[0];
+    const s = session(c, row ? JSON.parse(String(row.data)) : {});
+    await next();
+    if (!s.changed) return;
+    const json = JSON.stringify(s.values);
+    const expires = Date.now() + 86_400_000;
+    if (id && row) {
+      const rows = await query(update, [
+        id,
+        json,
+        expires,
+        Number(row.version),
+      ]);
+      if (rows.length !== 1) throw new Error("conflict");
+      return;
+    }
+    const key = crypto.randomUUID();
+    await query(insert, [key, json, expires]);
+    setCookie(c, key);
+  };
+}

@@ -12,6 +12,14 @@ import { MemoryStore } from "../stores/memory.ts";
 import { DenoKvStore } from "../stores/deno_kv.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { redisAvailable, RedisServer } from "../support/redis_server.ts";
+import { DatabaseSync } from "node:sqlite";
+// @ts-types="@types/pg"
+import pg from "pg";
+import { SqlStore } from "../stores/sql.ts";
+import {
+  postgresAvailable,
+  PostgresServer,
+} from "../support/postgres_server.ts";
 import peerHonoSession from "peer-hono-session";
 import {
   CookieStore,
@@ -26,6 +34,8 @@ import {
   kvFloor,
   mapFloor,
   redisFloor,
+  sqlFloor,
+  type SqlQuery,
 } from "./floors.ts";
 import { barChart } from "./chart.ts";
 
@@ -38,7 +48,7 @@ const SECRET = "bench-secret-bench-secret-bench-secret-42";
 
 type Ctx = any;
 /** Which floor a row is held against. */
-type Kind = "iron" | "map" | "kv" | "redis";
+type Kind = "iron" | "map" | "kv" | "redis" | "postgres" | "sqlite";
 type Group = "bare" | "floor" | "ours" | "peer";
 
 interface Contender {
@@ -64,6 +74,32 @@ const redis = redisServer
     .on("error", (err) => console.error(`redis: ${err.message}`))
     .connect()
   : undefined;
+
+// SqlStore on PostgreSQL (a server started here, when installed) and on
+// SQLite (node:sqlite, in memory); the floors run their raw queries on the
+// same connections.
+const pgServer = postgresAvailable ? await PostgresServer.start() : undefined;
+const pgPool = pgServer
+  ? new pg.Pool({ connectionString: pgServer.url, max: 1 })
+    .on("error", (err) => console.error(`postgres: ${err.message}`))
+  : undefined;
+const sqliteDb = new DatabaseSync(":memory:");
+const sqliteStatements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+const sqliteQuery: SqlQuery = (sql, params) => {
+  let statement = sqliteStatements.get(sql);
+  if (!statement) sqliteStatements.set(sql, statement = sqliteDb.prepare(sql));
+  return statement.all(...params) as Record<string, unknown>[];
+};
+const pgQuery: SqlQuery | undefined = pgPool
+  ? async (sql, params) => (await pgPool.query(sql, params)).rows
+  : undefined;
+// The floor's table is made like the store's: same columns, same indexes.
+for (const table of ["sessions", "floor_sessions"]) {
+  for (const sql of SqlStore.schema("sqlite", table)) sqliteDb.exec(sql);
+  for (const sql of pgPool ? SqlStore.schema("postgres", table) : []) {
+    await pgPool!.query(sql);
+  }
+}
 
 const ours = {
   read: (c: Ctx) => c.session.userId,
@@ -123,6 +159,22 @@ const contenders: Contender[] = [
       ...floor,
     }]
     : []),
+  ...(pgQuery
+    ? [{
+      name: "floor: PostgreSQL",
+      group: "floor" as const,
+      kind: "postgres" as const,
+      mw: () => sqlFloor(pgQuery, "postgres"),
+      ...floor,
+    }]
+    : []),
+  {
+    name: "floor: SQLite",
+    group: "floor",
+    kind: "sqlite",
+    mw: () => sqlFloor(sqliteQuery, "sqlite"),
+    ...floor,
+  },
   {
     name: "ours: cookie",
     group: "ours",
@@ -161,6 +213,22 @@ const contenders: Contender[] = [
       ...ours,
     }]
     : []),
+  ...(pgPool
+    ? [{
+      name: "ours: SqlStore (PostgreSQL)",
+      group: "ours" as const,
+      kind: "postgres" as const,
+      mw: () => session({ store: new SqlStore(pgPool, { sweepInterval: 0 }) }),
+      ...ours,
+    }]
+    : []),
+  {
+    name: "ours: SqlStore (SQLite)",
+    group: "ours",
+    kind: "sqlite",
+    mw: () => session({ store: new SqlStore(sqliteDb, { sweepInterval: 0 }) }),
+    ...ours,
+  },
   {
     name: "hono-session 1.2.0 cookie",
     group: "peer",
@@ -378,6 +446,11 @@ if (redis) {
   await redis.close();
   await redisServer!.stop();
 }
+sqliteDb.close();
+if (pgPool) {
+  await pgPool.end();
+  await pgServer!.stop();
+}
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -483,6 +556,17 @@ for (const [what, value, limit] of targets) {
       value !== undefined && value <= limit ? "met" : "MISSED"
     }`,
   );
+}
+// Issue 16: SqlStore next to the raw queries it needs (no target set).
+console.log("");
+console.log("SqlStore against its floor (issue 16):");
+for (const engine of ["PostgreSQL", "SQLite"]) {
+  const ratios = (["new", "read", "write"] as const).map((s) =>
+    `${s} ${
+      cell(`ours: SqlStore (${engine})`, s)?.xFloor?.toFixed(2) ?? "n/a"
+    }x`
+  );
+  console.log(`- ${engine}: ${ratios.join(", ")}`);
 }
 // Faster than every peer of the same kind, in every scenario.
 for (const r of runners.filter((r) => r.x.group === "ours")) {

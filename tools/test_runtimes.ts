@@ -5,9 +5,11 @@
 //   - type-checks an npm consumer app with tsc (chain, refinement and global
 //     forms, with expected-error cases) and runs the compiled app on Node;
 //   - runs the integration scenarios on Node (@hono/node-server), Bun and
-//     workerd (miniflare), each over a loopback socket.
+//     workerd (miniflare), each over a loopback socket;
+//   - on workerd, runs SqlStore on a D1 database (miniflare's): the store
+//     conformance kit inside the worker, the scenarios, D1's row limit.
 // Then it runs the store conformance suite on Node against DenoKvStore over
-// @deno/kv (newest Hono).
+// @deno/kv (newest Hono), and against SqlStore on bun:sqlite under Bun.
 // Ends with "N passed, M failed"; exits non-zero on any failure.
 // `deno task test:runtimes`.
 import { build, type Plugin } from "esbuild";
@@ -294,6 +296,10 @@ for (const { dir, hono } of projects) {
   tally(bun.out, bun.ok, `bun scenarios (hono ${hono})`);
   const workerd = await run("node", ["workerd.mjs", hono], { cwd: dir });
   tally(workerd.out, workerd.ok, `workerd scenarios (hono ${hono})`);
+  // SqlStore on D1 inside workerd: the conformance kit, the scenarios, the
+  // row size limit.
+  const d1 = await run("node", ["d1.mjs", hono], { cwd: dir });
+  tally(d1.out, d1.ok, `workerd D1 (hono ${hono})`);
 }
 
 // 5. The store conformance suite on Node, against DenoKvStore over
@@ -365,6 +371,11 @@ tallyRunner(
 tallyRunner(
   "conformance kit on Bun",
   await run(`${work}/node_modules/.bin/bun`, ["test", "./testing_kit.mjs"]),
+);
+// 7. SqlStore on bun:sqlite, through the same kit, under bun test.
+tallyRunner(
+  "SqlStore on bun:sqlite",
+  await run(`${work}/node_modules/.bin/bun`, ["test", "./sqlite_bun.mjs"]),
 );
 
 console.log(`${passed} passed, ${failed} failed`);

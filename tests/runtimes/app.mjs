@@ -7,9 +7,14 @@ import { MemoryStore } from "@x/hono-session/stores/memory";
 export const MODES = ["cookie", "map", "memory"];
 const SECRET = "runtime-secret-runtime-secret-runtime-0001";
 
-/** One app with the session middleware in `mode`. */
-export function createApp(mode) {
-  const options = mode === "cookie"
+/**
+ * One app with the session middleware in `mode`; with `store`, in store
+ * mode on that store (the mode then only names it).
+ */
+export function createApp(mode, store) {
+  const options = store
+    ? { store }
+    : mode === "cookie"
     ? { secret: SECRET }
     : mode === "map"
     ? { store: new Map() }

@@ -1,6 +1,6 @@
 // What the race tests share: each store that checks its writes (started
-// fresh for each test, Redis only when installed), named gates that hold a
-// request open, and a second tab holding the same cookie.
+// fresh for each test, Redis and PostgreSQL only when installed), named
+// gates that hold a request open, and a second tab holding the same cookie.
 import { createClient } from "redis";
 import type { SessionStore } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
@@ -8,6 +8,12 @@ import { DenoKvStore } from "../../stores/deno_kv.ts";
 import { RedisStore } from "../../stores/redis.ts";
 import { Jar } from "../_helpers.ts";
 import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
+import { SqlStore } from "../../stores/sql.ts";
+import {
+  postgresAvailable,
+  PostgresServer,
+} from "../../support/postgres_server.ts";
+import { nodePostgres, sqlite } from "../stores/_sql_engines.ts";
 
 export interface Subject {
   store: SessionStore;
@@ -48,6 +54,42 @@ export const subjects: [string, () => Promise<Subject>, boolean][] = [
       },
     };
   }, redisAvailable],
+  ["SqlStore (PostgreSQL)", async () => {
+    const server = await PostgresServer.start();
+    const conn = nodePostgres.connect(server.url);
+    const store = new SqlStore(conn.client, { sweepInterval: 0 });
+    await store.createTable();
+    return {
+      store,
+      count: async () =>
+        Number(
+          (await conn.raw(
+            `SELECT count(*) AS n FROM sessions WHERE expires > $1`,
+            [Date.now()],
+          ))[0]!.n,
+        ),
+      close: async () => {
+        await conn.close();
+        await server.stop();
+      },
+    };
+  }, postgresAvailable],
+  ["SqlStore (SQLite)", async () => {
+    const conn = sqlite();
+    const store = new SqlStore(conn.client, { sweepInterval: 0 });
+    await store.createTable();
+    return {
+      store,
+      count: async () =>
+        Number(
+          (await conn.raw(
+            `SELECT count(*) AS n FROM sessions WHERE expires > ?1`,
+            [Date.now()],
+          ))[0]!.n,
+        ),
+      close: () => conn.close(),
+    };
+  }, true],
 ];
 
 /** Named gates: a handler awaiting one holds its request open. */

@@ -22,7 +22,9 @@
 //     cookies).
 //
 // Stores: MemoryStore, DenoKvStore (":memory:"), RedisStore (a real
-// redis-server, ignored when none is installed), and a plain Map. A Map
+// redis-server, ignored when none is installed), SqlStore on PostgreSQL (a
+// real server, ignored when none is installed) and on SQLite (node:sqlite),
+// and a plain Map. A Map
 // cannot tell that an entry changed since a request read it (the last write
 // wins, SECURITY.md says so), so under races it promises only 2 and 5: 1, 3
 // and 4 are not checked for it.
@@ -47,6 +49,12 @@ import { DenoKvStore } from "../../stores/deno_kv.ts";
 import { RedisStore } from "../../stores/redis.ts";
 import { setCookies, storeKey } from "../_helpers.ts";
 import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
+import { SqlStore } from "../../stores/sql.ts";
+import {
+  postgresAvailable,
+  PostgresServer,
+} from "../../support/postgres_server.ts";
+import { nodePostgres, sqlite } from "../stores/_sql_engines.ts";
 import FakeTimers from "@sinonjs/fake-timers";
 import { explore, Scheduler } from "./_scheduler.ts";
 
@@ -275,6 +283,45 @@ const STORES: StoreKind[] = [
     },
   },
   {
+    name: "SqlStore (PostgreSQL)",
+    invariants: ALL,
+    ignore: !postgresAvailable,
+    async open() {
+      const server = await PostgresServer.start();
+      const conn = nodePostgres.connect(server.url);
+      try {
+        await new SqlStore(conn.client).createTable();
+      } catch (error) {
+        await conn.close();
+        await server.stop();
+        throw error;
+      }
+      return {
+        // Every ordering uses new random ids: one table serves them all.
+        fresh: () => new SqlStore(conn.client, { sweepInterval: 0 }),
+        async close() {
+          try {
+            await conn.close();
+          } finally {
+            await server.stop();
+          }
+        },
+      };
+    },
+  },
+  {
+    name: "SqlStore (SQLite)",
+    invariants: ALL,
+    async open() {
+      const conn = sqlite();
+      await new SqlStore(conn.client).createTable();
+      return {
+        fresh: () => new SqlStore(conn.client, { sweepInterval: 0 }),
+        close: () => conn.close(),
+      };
+    },
+  },
+  {
     name: "Map",
     invariants: new Set([2, 5]),
     open: () =>
@@ -469,7 +516,11 @@ const TRIPLE_LIMIT = 2_000;
 for (const kind of STORES) {
   Deno.test({
     name: `interleavings on ${kind.name}${
-      kind.ignore ? " (redis-server not installed)" : ""
+      kind.ignore
+        ? kind.name.includes("PostgreSQL")
+          ? " (PostgreSQL not installed)"
+          : " (redis-server not installed)"
+        : ""
     }`,
     ignore: kind.ignore,
     async fn(t) {

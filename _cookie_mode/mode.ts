@@ -9,7 +9,8 @@ import type { Outgoing } from "../_core/state.ts";
 import type { SessionMeta } from "../_core/lifetime.ts";
 import { Lru } from "../_lib/lru.ts";
 import { Keyring } from "./keyring.ts";
-import { openSeal, sealRecord } from "./seal.ts";
+import { type Compression, openSeal, sealRecord } from "./seal.ts";
+import { COOKIE_LIMIT } from "../_http/cookies.ts";
 
 /**
  * Verified cookie values per cache generation: one middleware remembers up
@@ -63,12 +64,20 @@ export class CookieMode implements Mode<string> {
     verifiedBytes,
   );
 
+  /** With the compression option: its format, and from what size it is tried. */
+  readonly #compression: Compression | undefined;
+
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#keys = new Keyring(
       options.secrets,
       `cookie:${options.cookies.wireName}`,
     );
+    // Tried only for a session whose plain seal would not fit one cookie.
+    this.#compression = options.compression && {
+      format: options.compression,
+      above: COOKIE_LIMIT - options.cookies.wireName.length,
+    };
   }
 
   #report(event: SessionEvent, c: Context): void {
@@ -113,6 +122,7 @@ export class CookieMode implements Mode<string> {
       out.json,
       this.#keys,
       this.#options.encoder,
+      this.#compression,
     );
     // The browser sends this value next: it is known to be genuine.
     if (!this.#options.encoder) {

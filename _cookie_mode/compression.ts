@@ -49,6 +49,7 @@ export async function compress(
   const out = await pump(
     new CompressionStream(format),
     plain,
+    plain.length, // our own bytes, bounded: written in one piece
     plain.length - 2, // with the mark, at most plain.length - 1 bytes
     MARK[format],
   );
@@ -73,17 +74,19 @@ export async function expand(
   return await pump(
     new DecompressionStream(format),
     payload.subarray(1),
+    SLICE,
     limit,
   );
 }
 
-// Writes `input` through a compression or decompression stream, slice by
-// slice, while reading what comes out; stops reading, and cancels the
-// stream, once the output passes `limit` bytes. `mark`, if given, is the
-// result's first byte.
+// Writes `input` through a compression or decompression stream, `slice`
+// bytes at a time, while reading what comes out; stops reading, and
+// cancels the stream, once the output passes `limit` bytes. `mark`, if
+// given, is the result's first byte.
 async function pump(
   stream: CompressionStream | DecompressionStream,
   input: Bytes,
+  slice: number,
   limit: number,
   mark?: number,
 ): Promise<Bytes | "too-large" | "broken"> {
@@ -92,8 +95,8 @@ async function pump(
   // The writer waits whenever the reader has not taken the last output
   // (the stream's backpressure), so input is only fed as it is read.
   const feeding = (async () => {
-    for (let at = 0; at < input.length; at += SLICE) {
-      await writer.write(input.subarray(at, at + SLICE));
+    for (let at = 0; at < input.length; at += slice) {
+      await writer.write(input.subarray(at, at + slice));
     }
     await writer.close();
   })();

@@ -42,9 +42,13 @@ interface Verified {
 function verifiedBytes(cookie: string, seen: Verified): number {
   const json = seen.json;
   let containers = 0;
-  for (let i = 0; i < json.length; i++) {
-    const code = json.charCodeAt(i);
-    if (code === 123 || code === 91) containers++; // { or [
+  // indexOf, not a loop over every character: several times faster on the
+  // large values of a chunked session.
+  for (let i = json.indexOf("{"); i !== -1; i = json.indexOf("{", i + 1)) {
+    containers++;
+  }
+  for (let i = json.indexOf("["); i !== -1; i = json.indexOf("[", i + 1)) {
+    containers++;
   }
   return 256 + cookie.length + 2 * json.length + 80 * containers;
 }

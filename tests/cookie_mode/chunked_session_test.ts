@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import type { SessionEvent, SessionOptions } from "../../mod.ts";
 import { Hono } from "hono";
 import { session } from "../../mod.ts";
-import { basicApp, Jar, SECRET, setCookies } from "../_helpers.ts";
+import {
+  basicApp,
+  Jar,
+  SECRET,
+  setCookies,
+  withFakeTime,
+} from "../_helpers.ts";
 
 /** `n` characters of text no compressor would shorten much (base64 of random bytes). */
 function noise(n: number): string {
@@ -288,4 +294,34 @@ Deno.test("chunked session: a nested session() whose cookie is named like a chun
     await res.text(),
     /^TypeError: two session\(\) middlewares run on this request and both use the cookie "sid\.0"/,
   );
+});
+
+Deno.test("chunked session: a write that changes neither the value nor the deadline sends nothing, as before", async () => {
+  // A deterministic encoder: the same record gives the same value, so the
+  // write-skip (same value, same deadline) can apply to a chunked value.
+  const encoder = {
+    encode: (record: Record<string, unknown>) =>
+      "j" + btoa(JSON.stringify(record)).replaceAll("=", "_"),
+    decode: (value: string) =>
+      value.startsWith("j")
+        ? JSON.parse(atob(value.slice(1).replaceAll("_", "=")))
+        : null,
+  };
+  await withFakeTime(async (clock) => {
+    const app = bigApp({ secret: SECRET, encoder, cookieChunks: true })
+      .post("/renew", (c) => {
+        c.session.renew();
+        return c.text("ok");
+      });
+    const jar = new Jar(app);
+    const [, written] = await jar.text("/fill/6000", { method: "POST" });
+    assert.deepEqual(held(jar), ["sid.0", "sid.1"]);
+    // renew() at the same instant: same record, same value, same deadline.
+    await jar.fetch("/renew", { method: "POST" });
+    assert.equal(jar.last.length, 0, "nothing to send");
+    clock.tick(1000);
+    await jar.fetch("/renew", { method: "POST" });
+    assert.deepEqual(sets(jar).set, ["sid.0", "sid.1", "sx"]);
+    assert.deepEqual(await jar.text("/list"), [200, written]);
+  });
 });

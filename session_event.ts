@@ -11,10 +11,14 @@
  * log as they are.
  *
  * - `invalid-cookie`: the session cookie was refused; `reason` says why:
- *   `malformed` (not a seal or id at all), `duplicate` (sent twice),
- *   `oversized`, `bad-seal` (tampered, truncated, or sealed with a secret
- *   or for a purpose this middleware does not have), `bad-record` (a valid
- *   seal or stored entry that is not a session).
+ *   `malformed` (not a seal or id at all; with `cookieChunks`, chunks that
+ *   do not join into one value: one missing, alone, or beside the plain
+ *   cookie), `duplicate` (sent twice, or a chunk sent twice), `oversized`
+ *   (over 4096 bytes, more chunks than `cookieChunks` allows, or a
+ *   compressed session that would expand past 64 KiB), `bad-seal`
+ *   (tampered, truncated, or sealed with a secret or for a purpose this
+ *   middleware does not have), `bad-record` (a valid seal or stored entry
+ *   that is not a session).
  * - `unknown-id`: a well-formed id the store does not know (an ended
  *   session, or a guess).
  * - `expired`: a session past its deadline was refused; `reason` is

@@ -26,6 +26,15 @@ import type { Context } from "hono";
  * };
  * session(options);
  * ```
+ *
+ * @example A cookie-mode session bigger than one cookie
+ * ```ts
+ * import { session } from "@x/hono-session";
+ *
+ * // Compressed when it would not fit one cookie; if it still does not,
+ * // spread over up to three cookies: sid.0, sid.1, sid.2.
+ * session({ compression: "deflate-raw", cookieChunks: true });
+ * ```
  */
 export interface SessionOptions {
   /**
@@ -43,6 +52,31 @@ export interface SessionOptions {
   secret?: string | readonly string[] | undefined;
   /** Cookie mode: how the session becomes the cookie's value. Default: iron. */
   encoder?: Encoder | undefined;
+  /**
+   * Cookie mode: compresses a session too big for one cookie before sealing
+   * it, with the standard `CompressionStream` in this format, and keeps the
+   * result only when the cookie gets shorter. Smaller sessions are sealed
+   * as they are (compressing costs tens of µs per write). A compressed
+   * session may expand to at most 64 KiB of JSON: a bigger one fails the
+   * save with a `RangeError`, and a cookie that would expand further is no
+   * session. Sessions compressed earlier are read whatever this says, so
+   * turning it off ends none. Not with a custom `encoder` (it can compress
+   * itself) or a store. Off by default.
+   */
+  compression?: "deflate-raw" | "gzip" | undefined;
+  /**
+   * Cookie mode: lets a session too big for one cookie (4096 bytes with its
+   * name) be spread over several, `sid.0`, `sid.1`, ... (the cookie's name,
+   * a dot, a number): `true` for at most 3, or the most to use, from 2 to
+   * 10. A session that fits one cookie keeps the plain name; one that needs
+   * more than the maximum fails the save with a `RangeError`. Mind the
+   * request-header limits between the browser and the app: Node and Bun
+   * refuse more than 16 KiB of request headers by default, nginx and Apache
+   * more than 8 KB in one header line (the whole Cookie header). Turning it
+   * off ends the sessions that were spread over several cookies. Off by
+   * default.
+   */
+  cookieChunks?: boolean | number | undefined;
   /**
    * Store mode: where sessions are kept; the cookie then holds only a
    * random id. Without a store, the middleware runs in cookie mode. `secret`

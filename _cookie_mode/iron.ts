@@ -25,6 +25,11 @@ const decoder = new TextDecoder();
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
+/** Characters of `bytes` bytes in base64url without padding. */
+function base64urlLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
 // iron-webcrypto's own key derivation (PBKDF2 as iron specifies it), run
 // only when a salt is first met.
 async function deriveKey(
@@ -101,15 +106,18 @@ export class IronKey {
     return material;
   }
 
-  /** Seals `json` (already serialized) into an iron string with no iron expiry. */
-  async seal(json: string): Promise<string> {
+  /**
+   * Seals `payload` (JSON text, or its bytes) into an iron string with no
+   * iron expiry.
+   */
+  async seal(payload: string | Uint8Array<ArrayBuffer>): Promise<string> {
     const m = await this.#sealingMaterial();
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const encrypted = new Uint8Array(
       await crypto.subtle.encrypt(
         { name: "AES-CBC", iv },
         m.encKey,
-        encoder.encode(json),
+        typeof payload === "string" ? encoder.encode(payload) : payload,
       ),
     );
     const base = `${PREFIX}*${this.#id}*${m.encSalt}*${toBase64url(iv)}*${
@@ -122,12 +130,30 @@ export class IronKey {
   }
 
   /**
-   * Opens an iron string sealed with this password and returns its JSON
-   * text, or undefined for anything that is not a genuine, unexpired seal.
+   * The length of the seal of a payload of `bytes` bytes: AES-CBC pads it
+   * to the next whole block, and the rest of the seal has a fixed length.
+   */
+  sealedLength(bytes: number): number {
+    const encrypted = (Math.floor(bytes / 16) + 1) * 16;
+    // Fe26.2 * id * salt * iv * data * (expiry) * salt * mac
+    return PREFIX.length + this.#id.length + 2 * 2 * SALT_BYTES +
+      base64urlLength(IV_BYTES) + base64urlLength(encrypted) +
+      base64urlLength(32) + 7;
+  }
+
+  /** Opens an iron string sealed with this password: its JSON text, see {@linkcode openBytes}. */
+  async open(sealed: string): Promise<string | undefined> {
+    const bytes = await this.openBytes(sealed);
+    return bytes && decoder.decode(bytes);
+  }
+
+  /**
+   * Opens an iron string sealed with this password and returns what it
+   * holds, or undefined for anything that is not a genuine, unexpired seal.
    * Keys are only remembered for seals whose integrity check passed, so
    * forged cookies cannot fill the cache.
    */
-  async open(sealed: string): Promise<string | undefined> {
+  async openBytes(sealed: string): Promise<Bytes | undefined> {
     const parts = sealed.split("*");
     if (parts.length !== 8 || parts[0] !== PREFIX) return undefined;
     const [
@@ -177,7 +203,7 @@ export class IronKey {
       this.#encKeys.set(encSalt, encKey);
     }
     try {
-      return decoder.decode(
+      return new Uint8Array(
         await crypto.subtle.decrypt({ name: "AES-CBC", iv }, encKey, data),
       );
     } catch {

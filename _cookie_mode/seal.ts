@@ -5,13 +5,39 @@ import type { Encoder } from "../encoder.ts";
 import { isRecord } from "../_core/record.ts";
 import type { SessionMeta } from "../_core/lifetime.ts";
 import type { Keyring } from "./keyring.ts";
+import type { IronKey } from "./iron.ts";
+import {
+  compress,
+  type CompressionFormat,
+  expand,
+  EXPANDED_LIMIT,
+  isCompressed,
+} from "./compression.ts";
 
 /** The outcome of opening a cookie: a record and the key that opened it, or why not. */
 export type Opened =
   | { record: SessionRecord; keyIndex: number }
-  | { refused: "malformed" | "bad-seal" | "bad-record" };
+  | { refused: "malformed" | "bad-seal" | "bad-record" | "oversized" };
+
+/** When a seal is made from the session compressed. */
+export interface Compression {
+  format: CompressionFormat;
+  /**
+   * Compression is tried only for a session whose plain seal would be
+   * longer than this (what one cookie holds): smaller ones gain little and
+   * would pay for it on every write.
+   */
+  above: number;
+}
 
 const IRON_PREFIX = "Fe26.2*";
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/** Bytes of an AES-CBC encryption of `bytes` bytes: padded to whole blocks. */
+function padded(bytes: number): number {
+  return (Math.floor(bytes / 16) + 1) * 16;
+}
 
 /** The JSON of a record, from its bookkeeping and its values' JSON. */
 function recordJson(meta: SessionMeta, dataJson: string): string {
@@ -21,20 +47,55 @@ function recordJson(meta: SessionMeta, dataJson: string): string {
     : `{"data":${dataJson},${tail.slice(1)}`;
 }
 
-/** Seals a session (values as JSON, and bookkeeping) with the newest key. */
+// What a seal holds when compression is on: the record's JSON, compressed
+// if the plain seal would not fit one cookie and compressing shortens it
+// (AES-CBC pads to whole blocks, so only a shorter padded length counts).
+async function payloadOf(
+  json: string,
+  iron: IronKey,
+  compression: Compression,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const plain = textEncoder.encode(json);
+  if (iron.sealedLength(plain.length) <= compression.above) return plain;
+  if (plain.length > EXPANDED_LIMIT) {
+    throw new RangeError(
+      `the session is ${plain.length} bytes of JSON, over the ${EXPANDED_LIMIT} bytes a compressed session may expand to; store less in the session, or use a store so the cookie holds only an id`,
+    );
+  }
+  const compressed = await compress(plain, compression.format);
+  return compressed !== undefined &&
+      padded(compressed.length) < padded(plain.length)
+    ? compressed
+    : plain;
+}
+
+/**
+ * Seals a session (values as JSON, and bookkeeping) with the newest key;
+ * with `compression`, compressed when that makes the seal shorter.
+ *
+ * @throws {RangeError} When a session to be compressed has more than
+ *   {@linkcode EXPANDED_LIMIT} bytes: reading would refuse it.
+ */
 export async function sealRecord(
   meta: SessionMeta,
   dataJson: string,
   keys: Keyring,
   encoder: Encoder | undefined,
+  compression?: Compression,
 ): Promise<string> {
   const key = await keys.newest();
-  const sealed = encoder
-    ? await encoder.encode(
+  let sealed: unknown;
+  if (encoder) {
+    sealed = await encoder.encode(
       { data: JSON.parse(dataJson), ...meta },
       key.secret,
-    )
-    : await key.iron.seal(recordJson(meta, dataJson));
+    );
+  } else {
+    const json = recordJson(meta, dataJson);
+    sealed = await key.iron.seal(
+      compression ? await payloadOf(json, key.iron, compression) : json,
+    );
+  }
   if (typeof sealed !== "string" || sealed.length === 0) {
     throw new TypeError(
       "session encoder.encode() must return a non-empty string",
@@ -58,11 +119,19 @@ export async function openSeal(
   // client wrote can reach no prototype.
   const key = await keys.byId(value.slice(IRON_PREFIX.length, end));
   if (!key) return { refused: "bad-seal" };
-  const json = await key.iron.open(value);
-  if (json === undefined) return { refused: "bad-seal" };
+  let payload = await key.iron.openBytes(value);
+  if (payload === undefined) return { refused: "bad-seal" };
+  // Genuine, so made by us (or by someone with the secret): a compressed
+  // payload is still expanded only up to the limit.
+  if (isCompressed(payload)) {
+    const expanded = await expand(payload);
+    if (expanded === "too-large") return { refused: "oversized" };
+    if (expanded === "broken") return { refused: "bad-record" };
+    payload = expanded;
+  }
   let record: unknown;
   try {
-    record = JSON.parse(json);
+    record = JSON.parse(textDecoder.decode(payload));
   } catch {
     return { refused: "bad-record" };
   }

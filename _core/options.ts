@@ -13,6 +13,13 @@ import {
   cookiePair,
   prefixed,
 } from "../_http/cookies.ts";
+import {
+  type ChunkLayout,
+  chunkLayout,
+  DEFAULT_CHUNKS,
+  isChunkName,
+  MAX_CHUNKS,
+} from "../_http/chunks.ts";
 
 /** The longest lifetime a browser honours for a cookie: 400 days. */
 export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
@@ -31,6 +38,8 @@ export interface ResolvedOptions {
   readonly encoder: Encoder | undefined;
   /** Cookie mode: the secrets, newest first; undefined for a random one. */
   readonly secrets: readonly string[] | undefined;
+  /** Cookie mode: how sessions too big for one cookie are compressed, if at all. */
+  readonly compression: SessionOptions["compression"];
   /** Seconds. */
   readonly maxAge: number;
   /** Milliseconds, or Infinity when off. */
@@ -44,6 +53,8 @@ export interface ResolvedOptions {
   readonly cookies: CookiePair;
   /** Whether cookies outlive the browser, unless a session chose. */
   readonly persistent: boolean;
+  /** Cookie mode: how the session cookie is spread over several, if it may be. */
+  readonly chunks: ChunkLayout | undefined;
 }
 
 const COOKIE_DEFAULTS: CookieAttributes = {
@@ -73,6 +84,8 @@ const OPTION_KEYS: Record<keyof SessionOptions, true> = {
   existsCookieName: true,
   cookieOptions: true,
   existsCookieOptions: true,
+  compression: true,
+  cookieChunks: true,
 };
 const COOKIE_KEYS: Record<keyof SessionCookieOptions, true> = {
   domain: true,
@@ -491,6 +504,46 @@ function checkSecrets(options: SessionOptions): string[] | undefined {
   return list as string[];
 }
 
+function checkCompression(value: unknown): SessionOptions["compression"] {
+  if (value === undefined) return undefined;
+  if (value !== "deflate-raw" && value !== "gzip") {
+    throw new TypeError(
+      `session(): compression must be "deflate-raw" or "gzip"; got ${
+        show(value)
+      }`,
+    );
+  }
+  if (
+    typeof CompressionStream !== "function" ||
+    typeof DecompressionStream !== "function"
+  ) {
+    throw new TypeError(
+      "session(): compression needs CompressionStream and DecompressionStream, which this runtime does not have (Deno, Node 18+, Bun and Workers do); remove the option",
+    );
+  }
+  return value;
+}
+
+// cookieChunks: off (left out, or false), true for the default, or the
+// most cookies a session may span.
+function checkChunks(value: unknown): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return DEFAULT_CHUNKS;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `session(): cookieChunks must be true, false, or the most cookies a session may span (2 to ${MAX_CHUNKS}); got ${
+        show(value)
+      }`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 2 || value > MAX_CHUNKS) {
+    throw new RangeError(
+      `session(): cookieChunks must be a whole number from 2 to ${MAX_CHUNKS} (true means ${DEFAULT_CHUNKS}); got ${value}. Leave it out to keep the session in one cookie`,
+    );
+  }
+  return value;
+}
+
 function checkOptionalSeconds(value: unknown, what: string): number {
   return value === undefined ? Infinity : checkMaxAge(value, what) * 1000;
 }
@@ -510,7 +563,9 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
   const store = checkStore(options.store);
   const encoder = checkEncoder(options.encoder);
   if (store) {
-    for (const key of ["secret", "encoder"] as const) {
+    for (
+      const key of ["secret", "encoder", "compression", "cookieChunks"] as const
+    ) {
       // Even when undefined here: set in production, it would be refused.
       if (Object.hasOwn(options, key)) {
         throw new TypeError(
@@ -520,6 +575,13 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     }
   }
   const secrets = store ? undefined : checkSecrets(options);
+  const compression = checkCompression(options.compression);
+  if (compression !== undefined && encoder !== undefined) {
+    throw new TypeError(
+      "session(): compression works on the built-in iron seal; a custom encoder can compress inside its own encode() and decode(): remove one of the two options",
+    );
+  }
+  const maxChunks = checkChunks(options.cookieChunks);
   const maxAge = checkMaxAge(
     options.maxAge ?? 24 * 60 * 60,
     "session(): maxAge",
@@ -580,18 +642,23 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     existsCookieOptions,
     "existsCookieOptions",
   );
-  if (
-    prefixed(cookieName, cookieOptions) ===
-      prefixed(existsCookieName, existsCookieOptions)
-  ) {
+  const wireName = prefixed(cookieName, cookieOptions);
+  const existsWireName = prefixed(existsCookieName, existsCookieOptions);
+  if (wireName === existsWireName) {
     throw new TypeError(
       `session(): cookieName and existsCookieName must differ; both are "${cookieName}"`,
+    );
+  }
+  if (maxChunks !== undefined && isChunkName(existsWireName, wireName)) {
+    throw new TypeError(
+      `session(): existsCookieName "${existsWireName}" is the name of one of the session cookie's chunks (cookieChunks); choose another name`,
     );
   }
   return Object.freeze({
     store,
     encoder,
     secrets: secrets && Object.freeze(secrets),
+    compression,
     maxAge,
     idleMs,
     touchMs: idleMs * touchFraction,
@@ -604,5 +671,8 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       existsCookieOptions,
     ),
     persistent,
+    chunks: maxChunks === undefined
+      ? undefined
+      : chunkLayout(cookieName, wireName, cookieOptions, maxChunks),
   });
 }

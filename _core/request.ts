@@ -8,6 +8,12 @@ import type { Session } from "../session.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Loaded, Mode } from "./mode.ts";
 import { clearCookies, readCookie, writeCookies } from "../_http/cookies.ts";
+import {
+  clearChunked,
+  isChunkName,
+  readChunked,
+  writeChunked,
+} from "../_http/chunks.ts";
 import { expiredReason } from "./lifetime.ts";
 import { SessionState, stateOf } from "./state.ts";
 
@@ -35,6 +41,13 @@ export function installAccessor(c: Context): void {
   });
 }
 
+// Whether a cookie named `name` would be taken for one of the chunks of the
+// session cookie of the middleware with `options`.
+function clashesWithChunks(name: string, options: ResolvedOptions): boolean {
+  return options.chunks !== undefined &&
+    isChunkName(name, options.cookies.wireName);
+}
+
 function requestOf(c: Context): RequestSession {
   const request = currentRequest(c);
   if (!request) {
@@ -55,8 +68,13 @@ export class RequestSession<H = unknown> {
   #state!: SessionState;
   /** The session the request came with, if any was valid and alive. */
   #loaded: Loaded<H> | undefined;
-  /** The session cookie's value the request came with, valid or not. */
+  /**
+   * The session cookie's value the request came with, valid or not (joined
+   * from its chunks when it came in several).
+   */
   #cookieValue: string | undefined;
+  /** With cookieChunks: which of the session cookie's names it came with. */
+  #carried = 0;
   /** The session the request came with was ended (`c.session = null`). */
   #ended = false;
 
@@ -80,9 +98,15 @@ export class RequestSession<H = unknown> {
       const theirs = o.#options.cookies;
       const taken = [theirs.wireName, theirs.existsWireName];
       for (const name of [mine.wireName, mine.existsWireName]) {
-        if (!taken.includes(name)) continue;
+        // The same name, or (with cookieChunks) a name one of the other's
+        // chunks would have.
+        const clash =
+          taken.includes(name) || clashesWithChunks(name, o.#options)
+            ? name
+            : taken.find((their) => clashesWithChunks(their, options));
+        if (clash === undefined) continue;
         throw new TypeError(
-          `two session() middlewares run on this request and both use the cookie "${name}" (outer: cookieName "${theirs.wireName}", existsCookieName "${theirs.existsWireName}"; inner: cookieName "${mine.wireName}", existsCookieName "${mine.existsWireName}"); give each its own cookieName and existsCookieName`,
+          `two session() middlewares run on this request and both use the cookie "${clash}" (outer: cookieName "${theirs.wireName}", existsCookieName "${theirs.existsWireName}"; inner: cookieName "${mine.wireName}", existsCookieName "${mine.existsWireName}"); give each its own cookieName and existsCookieName`,
         );
       }
     }
@@ -104,11 +128,22 @@ export class RequestSession<H = unknown> {
     // The refusal callback only when someone listens: no closure per
     // request otherwise.
     const onEvent = options.onEvent;
-    const value = readCookie(
-      c,
-      options.cookies.wireName,
-      onEvent && ((reason) => onEvent({ type: "invalid-cookie", reason }, c)),
-    );
+    const refuse = onEvent &&
+      ((reason: "oversized" | "duplicate" | "malformed") =>
+        onEvent({ type: "invalid-cookie", reason }, c));
+    let value: string | undefined;
+    if (options.chunks === undefined) {
+      value = readCookie(c, options.cookies.wireName, refuse);
+    } else {
+      const read = readChunked(
+        c,
+        options.cookies.wireName,
+        options.chunks,
+        refuse,
+      );
+      value = read.value;
+      this.#carried = read.names;
+    }
     if (value !== undefined) {
       this.#cookieValue = value;
       const loaded = await this.#mode.load(value, c);
@@ -205,7 +240,19 @@ export class RequestSession<H = unknown> {
     const seconds = persistent
       ? Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000))
       : undefined;
-    writeCookies(this.#c, this.#options.cookies, saved.value, seconds);
+    const { cookies, chunks } = this.#options;
+    if (chunks === undefined) {
+      writeCookies(this.#c, cookies, saved.value, seconds);
+    } else {
+      writeChunked(
+        this.#c,
+        cookies,
+        chunks,
+        saved.value,
+        seconds,
+        this.#carried,
+      );
+    }
   }
 
   // The session is over: forget it on the server and in the browser.
@@ -213,12 +260,13 @@ export class RequestSession<H = unknown> {
     if (this.#loaded !== undefined) {
       await this.#mode.end(this.#loaded, this.#c);
     }
-    const cookies = this.#options.cookies;
+    const { cookies, chunks } = this.#options;
     if (
-      this.#cookieValue !== undefined ||
+      this.#cookieValue !== undefined || this.#carried !== 0 ||
       readCookie(this.#c, cookies.existsWireName) !== undefined
     ) {
-      clearCookies(this.#c, cookies);
+      if (chunks === undefined) clearCookies(this.#c, cookies);
+      else clearChunked(this.#c, cookies, chunks, this.#carried);
     }
   }
 

@@ -85,7 +85,7 @@ export interface CookieTemplate {
 }
 
 /** Builds the template for cookie `name` with these attributes. */
-function cookieTemplate(
+export function cookieTemplate(
   name: string,
   attributes: CookieAttributes,
 ): CookieTemplate {
@@ -137,8 +137,11 @@ export function cookiePair(
   });
 }
 
-// Without `seconds`, a browser-session cookie: no Max-Age, no Expires.
-function line(
+/**
+ * A Set-Cookie line from a template: `seconds` 0 expires the cookie;
+ * without `seconds`, a browser-session cookie (no Max-Age, no Expires).
+ */
+export function line(
   t: CookieTemplate,
   value: string,
   seconds: number | undefined,
@@ -148,16 +151,20 @@ function line(
     : `${t.head}${value}; Max-Age=${seconds}${t.tail}`;
 }
 
-// Adds both Set-Cookie lines, and Cache-Control: a response that sets or
-// clears the session cookie must not be stored by a shared cache and served
-// to someone else; an app that set its own Cache-Control has decided for
-// itself. Hono's c.header() makes the response this request's own copy
-// first (a handler may have returned a shared Response); the other headers
-// then go on that copy directly.
-function emit(c: Context, session: string, exists: string): void {
-  c.header("Set-Cookie", session, { append: true });
+/**
+ * Adds the Set-Cookie lines (at least one), and Cache-Control: a response
+ * that sets or clears the session cookie must not be stored by a shared
+ * cache and served to someone else; an app that set its own Cache-Control
+ * has decided for itself. Hono's c.header() makes the response this
+ * request's own copy first (a handler may have returned a shared
+ * Response); the other headers then go on that copy directly.
+ */
+export function emit(c: Context, lines: readonly string[]): void {
+  c.header("Set-Cookie", lines[0]!, { append: true });
   const headers = c.res.headers;
-  headers.append("Set-Cookie", exists);
+  for (let i = 1; i < lines.length; i++) {
+    headers.append("Set-Cookie", lines[i]!);
+  }
   if (!headers.has("cache-control")) {
     headers.set("Cache-Control", "private, no-store");
   }
@@ -177,17 +184,16 @@ export function writeCookies(
   const size = cookies.wireName.length + encoded.length;
   if (size > COOKIE_LIMIT) {
     throw new RangeError(
-      `session cookie "${cookies.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id`,
+      `session cookie "${cookies.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id, or let it grow past one cookie with the compression and cookieChunks options`,
     );
   }
-  emit(
-    c,
+  emit(c, [
     line(cookies.session, encoded, seconds),
     line(cookies.exists, "1", seconds),
-  );
+  ]);
 }
 
 /** Expires both cookies in the browser. */
 export function clearCookies(c: Context, cookies: CookiePair): void {
-  emit(c, line(cookies.session, "", 0), line(cookies.exists, "", 0));
+  emit(c, [line(cookies.session, "", 0), line(cookies.exists, "", 0)]);
 }

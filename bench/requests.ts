@@ -61,6 +61,12 @@ interface Contender {
   mw?: () => MiddlewareHandler;
   /** The handlers await read/write (the middleware's API is async). */
   async?: boolean;
+  /**
+   * Values "new" writes besides userId, to size the session; "write" then
+   * changes one more value of that session. Such rows are not held against
+   * the peers (their sessions are small).
+   */
+  payload?: Record<string, string>;
   read(c: Ctx): unknown;
   write(c: Ctx, key: string, value: string): unknown;
 }
@@ -114,6 +120,52 @@ const floor = {
   },
 };
 const iron = await ironFloor();
+
+// Session values of a given size, the same in every run: `random` of them
+// tokens (base64 of pseudo-random bytes, compress poorly), the rest a cart
+// (repetitive, compresses well).
+function sized(bytes: number, random: number): Record<string, string> {
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 8;
+  const tokenChars = Math.round(bytes * random);
+  let tokens = "";
+  while (tokens.length < tokenChars) {
+    tokens += btoa(
+      String.fromCharCode(next() & 255, next() & 255, next() & 255),
+    );
+  }
+  let cart = "";
+  for (let i = 0; cart.length < bytes - tokenChars; i++) {
+    cart += `{"sku":"SKU-${10000 + i}","qty":${1 + (i % 3)}},`;
+  }
+  return {
+    tokens: tokens.slice(0, tokenChars),
+    cart: cart.slice(0, bytes - tokenChars),
+  };
+}
+// Compression and cookieChunks, on.
+const BIG = { compression: "deflate-raw", cookieChunks: 4 } as const;
+
+// The least any app pays for cookies of this size, session or not: it
+// receives `count` full cookies (4096 bytes each) on every request and
+// sets them on "new" and "write". Deno checks each header value byte by
+// byte when a Request or Response is built in JavaScript, which these
+// rows measure.
+function cookieFloor(count: number): MiddlewareHandler {
+  const lines = Array.from(
+    { length: count },
+    (_, i) =>
+      `sid.${i}=${
+        "x".repeat(4091)
+      }; Max-Age=86400; Path=/; HttpOnly; Secure; SameSite=Lax`,
+  );
+  return async (c, next) => {
+    await next();
+    if (c.req.path === "/read") return;
+    c.header("Set-Cookie", lines[0]!, { append: true });
+    for (const line of lines.slice(1)) c.res.headers.append("Set-Cookie", line);
+  };
+}
 
 function ironSessionMiddleware(): MiddlewareHandler {
   return async (c, next) => {
@@ -181,6 +233,61 @@ const contenders: Contender[] = [
     kind: "iron",
     cookieMode: true,
     mw: () => session({ secret: SECRET }),
+    ...ours,
+  },
+  // Sessions of 1 KB and 10 KB in cookie mode (issue 17), and what
+  // carrying cookies that big costs any app.
+  ...[2, 4].map((count): Contender => ({
+    name: `floor: ${count} cookies of 4 KB`,
+    group: "floor",
+    cookieMode: true,
+    mw: () => cookieFloor(count),
+    read: () => "u1",
+    write: () => {},
+  })),
+  {
+    name: "ours: cookie 1 KB",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    payload: sized(1000, 0.5),
+    mw: () => session({ secret: SECRET }),
+    ...ours,
+  },
+  {
+    name: "ours: cookie 1 KB, both options",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    payload: sized(1000, 0.5),
+    mw: () => session({ secret: SECRET, ...BIG }),
+    ...ours,
+  },
+  {
+    name: "ours: cookie 10 KB, compressed to 1 cookie",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    payload: sized(10_000, 0),
+    mw: () => session({ secret: SECRET, ...BIG }),
+    ...ours,
+  },
+  {
+    name: "ours: cookie 10 KB, compressed, 2 chunks",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    payload: sized(10_000, 0.5),
+    mw: () => session({ secret: SECRET, ...BIG }),
+    ...ours,
+  },
+  {
+    name: "ours: cookie 10 KB, 4 chunks",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    payload: sized(10_000, 0.5),
+    mw: () => session({ secret: SECRET, cookieChunks: 4 }),
     ...ours,
   },
   {
@@ -314,9 +421,11 @@ function appFor(x: Contender): Hono {
   const app = new Hono();
   if (x.mw) app.use(x.mw());
   let n = 0;
+  const payload = Object.entries(x.payload ?? {});
   if (x.async) {
     app.get("/new", async (c) => {
       await x.write(c, "userId", "u1");
+      for (const [k, v] of payload) await x.write(c, k, v);
       return c.text("ok");
     });
     app.get("/read", async (c) => c.text(String(await x.read(c))));
@@ -328,6 +437,7 @@ function appFor(x: Contender): Hono {
   } else {
     app.get("/new", (c) => {
       x.write(c, "userId", "u1");
+      for (const [k, v] of payload) x.write(c, k, v);
       return c.text("ok");
     });
     app.get("/read", (c) => c.text(String(x.read(c))));
@@ -340,12 +450,15 @@ function appFor(x: Contender): Hono {
   return app;
 }
 
-// What a browser sends back: the last value set for each name.
+// What a browser sends back: the last value set for each name, less the
+// cookies expired.
 function cookieOf(res: Response): string {
   const jar = new Map<string, string>();
   for (const c of res.headers.getSetCookie()) {
     const pair = c.split(";")[0]!;
-    jar.set(pair.slice(0, pair.indexOf("=")), pair);
+    const name = pair.slice(0, pair.indexOf("="));
+    if (/;\s*max-age=0(;|$)/i.test(c)) jar.delete(name);
+    else jar.set(name, pair);
   }
   return [...jar.values()].join("; ");
 }
@@ -378,6 +491,16 @@ for (const x of contenders) {
   if (x.mw && !cookie) throw new Error(`${x.name}: no cookie`);
   const check = await (await request(app, "/read", cookie)).text();
   if (check !== "u1") throw new Error(`${x.name}: read back ${check}`);
+  if (x.payload) {
+    const pairs = cookie.split("; ").filter((p) => !p.startsWith("sx="));
+    console.log(
+      `${x.name}: ${
+        JSON.stringify(x.payload).length
+      } bytes of values in ${pairs.length} cookie(s) of ${
+        pairs.reduce((n, p) => n + p.length, 0)
+      } bytes`,
+    );
+  }
   runners.push({ x, app, cookie, fresh: [] });
 }
 
@@ -569,7 +692,7 @@ for (const engine of ["PostgreSQL", "SQLite"]) {
   console.log(`- ${engine}: ${ratios.join(", ")}`);
 }
 // Faster than every peer of the same kind, in every scenario.
-for (const r of runners.filter((r) => r.x.group === "ours")) {
+for (const r of runners.filter((r) => r.x.group === "ours" && !r.x.payload)) {
   for (const p of runners.filter((p) => p.x.group === "peer")) {
     if (p.x.kind !== (r.x.kind === "iron" ? "iron" : "map")) continue;
     if (r.x.kind !== "iron" && r.x.kind !== "map") continue;

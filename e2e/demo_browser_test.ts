@@ -5,41 +5,15 @@
 import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, chromium } from "playwright-core";
 import { startDemo } from "../support/server_process.ts";
+import {
+  CHROMIUM_FLAGS,
+  findChromium,
+  missingChromium,
+} from "../support/chromium.ts";
 
-// CHROMIUM_PATH, else the first `chromium` on the PATH (Debian puts it in
-// /usr/bin).
 const CHROMIUM = await findChromium();
 const SHOTS = new URL("../.e2e/", import.meta.url).pathname;
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function findChromium(): Promise<string | undefined> {
-  const explicit = Deno.env.get("CHROMIUM_PATH");
-  const candidates = explicit ? [explicit] : (Deno.env.get("PATH") ?? "")
-    .split(":")
-    .filter((dir) => dir !== "")
-    .map((dir) => `${dir}/chromium`);
-  for (const path of candidates) {
-    try {
-      const info = await Deno.stat(path);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return path;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
-
-const MISSING = `no Chromium (${
-  Deno.env.get("CHROMIUM_PATH") ?? "chromium on the PATH"
-}): install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
+const MISSING = missingChromium();
 if (CHROMIUM === undefined && Deno.env.get("CI") === "true") {
   Deno.test("e2e: Chromium is required under CI=true", () => {
     throw new Error(`CI=true and ${MISSING}`);
@@ -64,7 +38,7 @@ Deno.test({
     try {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: FLAGS,
+        args: [...CHROMIUM_FLAGS],
       });
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -160,7 +134,7 @@ Deno.test({
     const open = (dir: string) =>
       chromium.launchPersistentContext(dir, {
         executablePath: CHROMIUM,
-        args: FLAGS,
+        args: [...CHROMIUM_FLAGS],
       });
     const contexts: BrowserContext[] = [];
     try {

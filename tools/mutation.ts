@@ -25,6 +25,9 @@ interface Mutant {
 }
 
 const EDGES = "tests/core/guarantee_edges_test.ts";
+const COMPRESSION = "tests/cookie_mode/compression_test.ts";
+const CHUNKS = "tests/http/chunks_test.ts";
+const CHUNKED_SESSION = "tests/cookie_mode/chunked_session_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -242,8 +245,8 @@ const MUTANTS: Mutant[] = [
   {
     file: "user_sessions.ts",
     what: "a listing names sessions by their store key (the id's hash)",
-    find: "handle: await handleOf(entry.id)",
-    replace: "handle: entry.id",
+    find: "handle: await handleOf(found),",
+    replace: "handle: found.id,",
     tests: ["tests/stores/conformance_test.ts"],
   },
   {
@@ -290,6 +293,63 @@ const MUTANTS: Mutant[] = [
     replace: "await this.#kv.atomic().delete(key)",
     tests: ["tests/stores/deno_kv_store_test.ts"],
   },
+  {
+    file: "_cookie_mode/compression.ts",
+    what: "expanding a compressed session does not stop at the limit",
+    find: "if (size > limit) {",
+    replace: "if (false) {",
+    tests: [COMPRESSION],
+  },
+  {
+    file: "_cookie_mode/compression.ts",
+    what: "a compressed session is expanded in one piece (no slices)",
+    find: "    SLICE,\n    limit,",
+    replace: "    Infinity,\n    limit,",
+    tests: [COMPRESSION],
+  },
+  {
+    file: "_cookie_mode/seal.ts",
+    what: "compression is kept when the seal gets no shorter",
+    find: "padded(compressed.length) < padded(plain.length)",
+    replace: "compressed.length < plain.length",
+    tests: [COMPRESSION],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "chunks beside the plain cookie are read",
+    find: "(plain || count === 1 || seen !== (1 << count) - 1)",
+    replace: "(count === 1 || seen !== (1 << count) - 1)",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a chunk sent twice: the first copy is taken",
+    find: '      problem ??= "duplicate";',
+    replace: "      continue;",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a chunk holds one byte more than a cookie may",
+    find: "capacity: COOKIE_LIMIT - wireName.length - 2,",
+    replace: "capacity: COOKIE_LIMIT - wireName.length - 1,",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a write expires only the chunk names the request carried",
+    find: "if (i < layout.max || (carried & (1 << i)) !== 0) {",
+    replace: "if ((carried & (1 << i)) !== 0) {",
+    tests: [CHUNKED_SESSION],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "writing chunks leaves the plain cookie in place",
+    find:
+      '    lines.push(line(cookies.session, "", 0));\n    used = pieces.length;',
+    replace: "    used = pieces.length;",
+    tests: [CHUNKED_SESSION],
+  },
 ];
 
 async function runTests(tests: string[]): Promise<boolean> {
@@ -305,7 +365,9 @@ async function runTests(tests: string[]): Promise<boolean> {
 
 const redis = redisAvailable;
 const results: { m: Mutant; killed: boolean | undefined }[] = [];
-for (const m of MUTANTS) {
+// MUTATION_ONLY="chunks|compression" runs the mutants of matching files.
+const only = new RegExp(Deno.env.get("MUTATION_ONLY") ?? "");
+for (const m of MUTANTS.filter((m) => only.test(m.file))) {
   if (m.redis && !redis) {
     results.push({ m, killed: undefined });
     console.log(`skip  ${m.file}: ${m.what} (no redis-server)`);
@@ -328,7 +390,13 @@ for (const m of MUTANTS) {
 }
 
 // The baseline must be green, or every mutant counts as killed.
-if (!await runTests([...new Set(MUTANTS.map((m) => m.tests).flat())])) {
+if (
+  !await runTests([
+    ...new Set(
+      MUTANTS.filter((m) => only.test(m.file)).map((m) => m.tests).flat(),
+    ),
+  ])
+) {
   console.error("the guarding tests fail without any mutant: fix them first");
   Deno.exit(1);
 }

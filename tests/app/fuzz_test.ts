@@ -114,6 +114,10 @@ function owner(header: string, users: Map<string, string>): string | undefined {
 
 const modes: [string, () => SessionOptions][] = [
   ["cookie", () => ({ secret: SECRET })],
+  [
+    "cookie, compressed and chunked",
+    () => ({ secret: SECRET, compression: "deflate-raw", cookieChunks: 4 }),
+  ],
   ["MemoryStore", () => ({ store: new MemoryStore({ sweepInterval: 0 }) })],
   ["Map", () => ({ store: new Map() })],
 ];
@@ -169,3 +173,92 @@ for (const [name, options] of modes) {
     );
   });
 }
+
+// Chunked sessions: Cookie headers assembled from the chunks of two users'
+// sessions, damaged, shuffled, repeated, left out, mixed with plain ones.
+Deno.test("fuzz [cookie, chunked]: Cookie headers built from chunks are never a 5xx and never someone else", async () => {
+  const app = fuzzApp({ secret: SECRET, cookieChunks: 4 });
+  app.post("/big/:user", (c) => {
+    c.session.user = c.req.param("user");
+    // About 9 KB of session: three chunks.
+    (c.session as unknown as Record<string, unknown>).pad = btoa(
+      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(6000))),
+    );
+    return c.text("ok");
+  });
+  const chunksOf = async (user: string) => {
+    const res = await app.request(`/big/${user}`, { method: "POST" });
+    const chunks: string[] = [];
+    for (const line of res.headers.getSetCookie()) {
+      const m = /^sid\.(\d)=([^;]+);/.exec(line);
+      if (m) chunks[Number(m[1])] = m[2]!;
+    }
+    assert.equal(chunks.length, 3);
+    return chunks;
+  };
+  const alice = await chunksOf("alice");
+  const bob = await chunksOf("bob");
+  const users = new Map([[alice.join(""), "alice"], [bob.join(""), "bob"]]);
+  const value = fc.oneof(
+    fc.constantFrom(...alice, ...bob),
+    fc.constantFrom(...alice, ...bob).chain((v) => mutations(v, alice[0]!)),
+    fc.constantFrom("", "x", "%", '"'),
+  );
+  const pair = fc.oneof(
+    fc.tuple(fc.nat({ max: 5 }), value).map(([i, v]) => `sid.${i}=${v}`),
+    value.map((v) => `sid=${v}`),
+    fc.constantFrom("sid.01=x", "sid.=x", "sid.x=1", "sx=1", "sid.9999=1"),
+  );
+  const whole = (chunks: string[]) => chunks.map((v, i) => `sid.${i}=${v}`);
+  const header = fc.oneof(
+    fc.array(pair, { minLength: 1, maxLength: 8 }),
+    // A whole session in any order, perhaps with more pairs around it.
+    fc.tuple(
+      fc.constantFrom(alice, bob).chain((chunks) =>
+        fc.shuffledSubarray(whole(chunks), { minLength: 3, maxLength: 3 })
+      ),
+      fc.array(pair, { maxLength: 2 }),
+    ).map(([pairs, more]) => [...pairs, ...more]),
+    // A whole session, shuffled, with a chunk perhaps dropped or doubled.
+    fc.tuple(
+      fc.constantFrom(alice, bob),
+      fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 5 }),
+    ).map(([chunks, picks]) =>
+      picks.map((i) => `sid.${i}=${chunks[i] ?? chunks[0]}`)
+    ),
+  ).map((pairs) => pairs.join("; "));
+  // Who a header may be: the user whose session its chunks join into,
+  // when they are sid.0 to sid.n-1 (n >= 2), each once, and no plain sid.
+  const owner = (cookie: string): string | undefined => {
+    const chunks: string[] = [];
+    for (const part of cookie.split(";")) {
+      const eq = part.indexOf("=");
+      const name = part.slice(0, eq).trim();
+      if (name === "sid") return undefined;
+      const m = /^sid\.(\d+)$/.exec(name);
+      if (!m) continue;
+      if (m[1] !== String(Number(m[1])) || Number(m[1]) >= 4) return undefined;
+      if (chunks[Number(m[1])] !== undefined) return undefined;
+      chunks[Number(m[1])] = part.slice(eq + 1).trim();
+    }
+    if (chunks.length < 2 || chunks.includes(undefined as never)) {
+      return undefined;
+    }
+    return users.get(chunks.join(""));
+  };
+  let opened = 0;
+  await fc.assert(
+    fc.asyncProperty(header, async (cookie) => {
+      if (!isByteString(cookie)) return;
+      const res = await app.request("/", { headers: { cookie } });
+      assert.ok(res.status < 500, `${res.status} for ${cookie.slice(0, 120)}`);
+      const body = await res.text();
+      if (body !== "-") {
+        assert.equal(body, owner(cookie), cookie.slice(0, 120));
+        opened++;
+      }
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+  assert.ok(opened > 10, `only ${opened} headers were a session`);
+});

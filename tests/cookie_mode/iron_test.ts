@@ -32,6 +32,19 @@ Deno.test("iron-webcrypto opens our seals, and we open iron-webcrypto's", async 
   );
 });
 
+Deno.test("sealedLength() is the length of the seal, for every payload size", async () => {
+  for (const id of ["", "k1", "0123456789ab"]) {
+    const key = new IronKey(id, PASSWORD);
+    for (let n = 0; n < 200; n++) {
+      const sealed = await key.seal(new Uint8Array(n));
+      assert.equal(key.sealedLength(n), sealed.length, `${id} ${n}`);
+      assert.deepEqual(await key.openBytes(sealed), new Uint8Array(n));
+    }
+    const big = await key.seal("x".repeat(9999));
+    assert.equal(key.sealedLength(9999), big.length);
+  }
+});
+
 Deno.test("the middleware's cookies are iron seals any iron library opens with the derived key", async () => {
   const jar = new Jar(basicApp({ secret: SECRET }));
   await jar.fetch("/login?user=ada", { method: "POST" });

@@ -375,6 +375,78 @@ const cases: [string, unknown, ErrorConstructor, RegExp][] = [
     /cookieName is null/,
   ],
   ["encoder null", { encoder: null }, TypeError, /encoder is null/],
+  [
+    "compression in an unknown format",
+    { compression: "brotli" },
+    TypeError,
+    /compression must be "deflate-raw" or "gzip"; got "brotli"/,
+  ],
+  [
+    "compression: true",
+    { compression: true },
+    TypeError,
+    /compression must be "deflate-raw" or "gzip"; got true/,
+  ],
+  [
+    "compression with a store",
+    { store: new Map(), compression: "gzip" },
+    TypeError,
+    /compression does nothing with a store/,
+  ],
+  [
+    "compression with a custom encoder",
+    { encoder: codec, compression: "deflate-raw" },
+    TypeError,
+    /compression works on the built-in iron seal; a custom encoder can compress inside its own encode\(\) and decode\(\)/,
+  ],
+  [
+    "cookieChunks with a store",
+    { store: new Map(), cookieChunks: true },
+    TypeError,
+    /cookieChunks does nothing with a store/,
+  ],
+  [
+    "cookieChunks: 1",
+    { cookieChunks: 1 },
+    RangeError,
+    /cookieChunks must be a whole number from 2 to 10 \(true means 3\); got 1\. Leave it out to keep the session in one cookie/,
+  ],
+  [
+    "cookieChunks over 10",
+    { cookieChunks: 11 },
+    RangeError,
+    /cookieChunks must be a whole number from 2 to 10 .*; got 11/,
+  ],
+  [
+    "cookieChunks not whole",
+    { cookieChunks: 2.5 },
+    RangeError,
+    /cookieChunks must be a whole number .*; got 2\.5/,
+  ],
+  [
+    "cookieChunks as a string",
+    { cookieChunks: "3" },
+    TypeError,
+    /cookieChunks must be true, false, or the most cookies a session may span \(2 to 10\); got "3"/,
+  ],
+  [
+    "cookieChunks null",
+    { cookieChunks: null },
+    TypeError,
+    /cookieChunks is null/,
+  ],
+  [
+    "an exists cookie named like one of the chunks",
+    { cookieChunks: true, existsCookieName: "sid.1" },
+    TypeError,
+    /existsCookieName "sid\.1" is the name of one of the session cookie's chunks \(cookieChunks\); choose another name/,
+  ],
+  [
+    "a misspelled cookieChunks",
+    { cookieChunk: 3 },
+    TypeError,
+    /unknown option "cookieChunk"; did you mean "cookieChunks"\?/,
+  ],
 ];
 
 for (const [name, options, type, message] of cases) {
@@ -399,6 +471,32 @@ Deno.test("session() accepts the limits themselves and a Map", async () => {
     1,
     "a fractional maxAge rounds up in the cookie",
   );
+});
+
+Deno.test("session() accepts compression and cookieChunks in every allowed form", () => {
+  session({ compression: "deflate-raw" });
+  session({ compression: "gzip", cookieChunks: true });
+  session({ cookieChunks: false });
+  session({ cookieChunks: 2 });
+  session({ cookieChunks: 10, compression: undefined });
+  session({ encoder: codec, cookieChunks: 4 });
+  // Without the option, an exists cookie may have any name.
+  session({ existsCookieName: "sid.1" });
+});
+
+Deno.test("session() refuses compression on a runtime without CompressionStream", () => {
+  const original = globalThis.CompressionStream;
+  // @ts-ignore: a runtime without it
+  delete globalThis.CompressionStream;
+  try {
+    assert.throws(
+      () => session({ compression: "gzip" }),
+      /compression needs CompressionStream and DecompressionStream, which this runtime does not have/,
+    );
+    session({ cookieChunks: true }); // chunks need no compression
+  } finally {
+    globalThis.CompressionStream = original;
+  }
 });
 
 Deno.test("session() draws no random value when it is created (Cloudflare Workers forbid it at start-up)", async () => {

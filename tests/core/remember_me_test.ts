@@ -290,3 +290,35 @@ Deno.test("regenerate()/renew() options: only a plain object's own data properti
   given = Object.assign(Object.create(null), { persistent: true });
   assert.equal((await app.request("/", { method: "POST" })).status, 200);
 });
+
+Deno.test("browser-session cookies in chunks: every chunk and the exists cookie lack Max-Age; the names not used are expired", async () => {
+  const app = new Hono()
+    .use(session<{ blob?: string }>({
+      secret: SECRET,
+      cookieChunks: true,
+      persistent: false,
+    }))
+    .post("/big", (c) => {
+      const bytes = crypto.getRandomValues(new Uint8Array(4500));
+      c.session.blob = btoa(String.fromCharCode(...bytes));
+      return c.text("ok");
+    })
+    .post("/remember", (c) => {
+      c.session.renew(DAY, { persistent: true });
+      return c.text("ok");
+    });
+  const jar = new Jar(app);
+  await jar.fetch("/big", { method: "POST" });
+  const sent = new Map(jar.last.map((c) => [c.name, c.maxAge]));
+  const kept = [...sent].filter(([, age]) => age === undefined).map(([n]) => n);
+  const expired = [...sent].filter(([, age]) => age === 0).map(([n]) => n);
+  assert.equal(kept.length + expired.length, sent.size, "no Max-Age above 0");
+  assert.ok(kept.includes("sid.0") && kept.includes("sid.1"), kept.join());
+  assert.ok(kept.includes("sx"));
+  assert.ok(expired.includes("sid"), "the plain name is expired");
+  await jar.fetch("/remember", { method: "POST" });
+  const now = new Map(jar.last.map((c) => [c.name, c.maxAge]));
+  assert.equal(now.get("sid.0"), DAY);
+  assert.equal(now.get("sid.1"), DAY);
+  assert.equal(now.get("sx"), DAY);
+});

@@ -4,8 +4,25 @@ import { Hono } from "hono";
 import { session } from "@x/hono-session";
 import { MemoryStore } from "@x/hono-session/stores/memory";
 
-export const MODES = ["cookie", "map", "memory"];
+export const MODES = ["cookie", "chunked", "map", "memory"];
 const SECRET = "runtime-secret-runtime-secret-runtime-0001";
+
+// A checksum of a text, to see that a big session came back whole.
+function checksum(text) {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    sum = (sum * 31 + text.charCodeAt(i)) >>> 0;
+  }
+  return sum;
+}
+
+// About 10 KB: half random (compresses poorly), half repetitive.
+function bigText() {
+  const bytes = crypto.getRandomValues(new Uint8Array(3750));
+  let random = "";
+  for (const b of bytes) random += String.fromCharCode(b);
+  return btoa(random) + "blue cotton t-shirt, size M; ".repeat(172);
+}
 
 /**
  * One app with the session middleware in `mode`; with `store`, in store
@@ -16,6 +33,8 @@ export function createApp(mode, store) {
     ? { store }
     : mode === "cookie"
     ? { secret: SECRET }
+    : mode === "chunked"
+    ? { secret: SECRET, compression: "deflate-raw", cookieChunks: true }
     : mode === "map"
     ? { store: new Map() }
     : { store: new MemoryStore({ sweepInterval: 0 }) };
@@ -27,8 +46,18 @@ export function createApp(mode, store) {
         c.json({
           user: c.session.userId ?? null,
           notice: c.session.notice ?? null,
+          big: c.session.big === undefined
+            ? null
+            : { length: c.session.big.length, sum: checksum(c.session.big) },
         }),
     )
+    .post("/big", (c) => {
+      c.session.big = c.req.query("small") === undefined ? bigText() : "small";
+      return c.json({
+        length: c.session.big.length,
+        sum: checksum(c.session.big),
+      });
+    })
     .post("/login", (c) => {
       c.session.regenerate();
       c.session.userId = "ada";

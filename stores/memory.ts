@@ -19,6 +19,7 @@ import type {
 } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
+import { unrefTimer } from "../_lib/timer.ts";
 
 /** Options for {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -34,10 +35,6 @@ export interface MemoryStoreOptions {
    * sweep off (expired sessions are still dropped when read). Default: 60.
    */
   sweepInterval?: number | undefined;
-}
-
-interface Timer {
-  unref?(): void;
 }
 
 interface Entry {
@@ -267,15 +264,6 @@ export class MemoryStore implements SessionStore {
   #startSweeping(): void {
     const timer = setInterval(() => this.sweep(), this.#sweepMs);
     this.#timer = timer;
-    // Never keep the process alive for the sweep: Node and Bun give timers
-    // an unref() method, Deno has Deno.unrefTimer().
-    if (typeof timer === "object" && timer !== null) {
-      (timer as Timer).unref?.();
-    } else {
-      const deno = (globalThis as {
-        Deno?: { unrefTimer?(id: number): void };
-      }).Deno;
-      deno?.unrefTimer?.(timer as number);
-    }
+    unrefTimer(timer); // the sweep never keeps the process alive
   }
 }

@@ -34,6 +34,7 @@ import type {
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
+import { unrefTimer } from "../_lib/timer.ts";
 
 /**
  * A value bound to a statement's parameter.
@@ -295,10 +296,6 @@ const D1_MAX = D1_ROW_MAX - 2 * KEY_MAX - 64;
 type Row = [string, string, number, number, string | null];
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-
-interface Timer {
-  unref?(): void;
-}
 
 // The statements of one table, in one dialect.
 interface Statements {
@@ -906,15 +903,6 @@ export class SqlStore implements SessionStore {
       );
     }, this.#sweepMs);
     this.#timer = timer;
-    // Never keep the process alive for the sweep: Node and Bun give timers
-    // an unref() method, Deno has Deno.unrefTimer().
-    if (typeof timer === "object" && timer !== null) {
-      (timer as Timer).unref?.();
-    } else {
-      const deno = (globalThis as {
-        Deno?: { unrefTimer?(id: number): void };
-      }).Deno;
-      deno?.unrefTimer?.(timer as number);
-    }
+    unrefTimer(timer); // the sweep never keeps the process alive
   }
 }

@@ -203,3 +203,28 @@ export async function withFakeTime(
     clock.uninstall();
   }
 }
+
+/**
+ * Fails if `promise` does not settle within `ms`: a request that hangs fails
+ * the test instead of stalling it.
+ */
+export async function within<T>(
+  ms: number,
+  promise: Promise<T>,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

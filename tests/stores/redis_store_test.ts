@@ -14,7 +14,7 @@ import {
 } from "../../mod.ts";
 import { RedisStore } from "../../stores/redis.ts";
 import { storeConformance } from "../../testing.ts";
-import { basicApp, Jar, storeKey } from "../_helpers.ts";
+import { basicApp, Jar, storeKey, within } from "../_helpers.ts";
 import {
   redisAvailable,
   redisMissing,
@@ -83,29 +83,6 @@ async function ready(client: Redis): Promise<void> {
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// Fails if `promise` does not settle within `ms`: a request that hangs
-// fails the test instead of stalling it.
-async function within<T>(
-  ms: number,
-  promise: Promise<T>,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 if (!redisAvailable && redisRequired) {
   Deno.test("RedisStore: redis-server is required under CI=true", () => {

@@ -11,7 +11,7 @@ import { SessionConflictError, type SessionRecord } from "../../mod.ts";
 import { type SqlClient, type SqlRow, SqlStore } from "../../stores/sql.ts";
 import { storeConformance } from "../../testing.ts";
 import { CASES } from "../../_testing/cases.ts";
-import { basicApp, Jar, storeKey } from "../_helpers.ts";
+import { basicApp, Jar, storeKey, within } from "../_helpers.ts";
 import {
   postgresAvailable,
   postgresMissing,
@@ -862,26 +862,4 @@ if (!postgresAvailable && postgresRequired) {
       }
     });
   });
-}
-
-// Fails if `promise` does not settle within `ms`.
-async function within<T>(
-  ms: number,
-  promise: Promise<T>,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -130,7 +130,8 @@ export interface SessionOptions {
   cookieName?: string | undefined;
   /**
    * Name of a second cookie, readable from JavaScript, whose value `1` tells
-   * a front end that a session exists. Default: `sx`.
+   * a front end that a session cookie was issued (one revoked or expired on
+   * the server keeps it until its own Max-Age). Default: `sx`.
    */
   existsCookieName?: string | undefined;
   /**

@@ -111,6 +111,11 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
   }
 
   renew(maxAge: number = this.#options.maxAge, options?: unknown): void {
+    if (typeof maxAge === "object" && maxAge !== null) {
+      throw new TypeError(
+        "c.session.renew(maxAge, options): the lifetime comes first; to keep the configured maxAge and change only the options, call renew(undefined, { persistent: true })",
+      );
+    }
     checkMaxAge(maxAge, "renew(maxAge)");
     const { persistent } = checkChoices(
       options,

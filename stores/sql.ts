@@ -473,6 +473,14 @@ function isUniqueViolation(error: unknown): boolean {
     (typeof message === "string" && message.includes("UNIQUE constraint"));
 }
 
+// PostgreSQL's undefined_table, or SQLite's (and D1's) "no such table".
+function isMissingTable(error: unknown): boolean {
+  if (error === null || typeof error !== "object") return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === "42P01" ||
+    (typeof message === "string" && message.includes("no such table"));
+}
+
 // UTF-8 bytes of a string; only counted when the length alone cannot tell.
 function utf8Bytes(text: string): number {
   let bytes = text.length;
@@ -655,7 +663,18 @@ export class SqlStore implements SessionStore {
     if (typeof onSweepError !== "function") {
       throw new TypeError("SqlStore: onSweepError must be a function");
     }
-    this.#query = query;
+    // A missing table says what to do about it.
+    this.#query = async (sql, params) => {
+      try {
+        return await query(sql, params);
+      } catch (error) {
+        if (!isMissingTable(error)) throw error;
+        throw new Error(
+          `SqlStore: the table "${table}" does not exist; create it once with await store.createTable(), or run the statements of SqlStore.schema("${dialect}", "${table}") in a migration`,
+          { cause: error },
+        );
+      }
+    };
     this.#dialect = dialect;
     this.#table = table;
     this.#sql = statementsOf(dialect, table);

@@ -38,7 +38,10 @@ function app(options: SessionOptions) {
     })
     .post("/misuse", (c) => {
       const options = JSON.parse(c.req.query("options")!);
-      if (c.req.query("method") === "renew") c.session.renew(60, options);
+      const method = c.req.query("method");
+      if (method === "renew") c.session.renew(60, options);
+      // The options where the lifetime goes, a natural slip.
+      else if (method === "renew-first") c.session.renew(options);
       else c.session.regenerate(options);
       return c.text("ok");
     });
@@ -193,6 +196,11 @@ eachMode(
       ["regenerate", "[]", /options must be a plain object/],
       ["regenerate", '{"persistent":"yes"}', /persistent must be true/],
       ["renew", '{"user":"u-1"}', /regenerate\(\{ user \}\)/],
+      [
+        "renew-first",
+        '{"persistent":true}',
+        /renew\(undefined, \{ persistent: true \}\)/,
+      ],
       [
         "regenerate",
         '{"user":"u-1"}',

@@ -373,6 +373,23 @@ function storeTests(engine: Engine): [string, () => Promise<void>][] {
     );
   });
 
+  test("a table that was never created is an error that says how to create it", async ({ client, dialect }) => {
+    const store = new SqlStore(client, { table: "never_created" });
+    try {
+      const app = basicApp({ store });
+      const res = await app.request("/login", { method: "POST" });
+      assert.equal(res.status, 500);
+      assert.match(
+        await res.text(),
+        new RegExp(
+          `the table "never_created" does not exist; create it once with await store.createTable\\(\\), or run the statements of SqlStore.schema\\("${dialect}", "never_created"\\)`,
+        ),
+      );
+    } finally {
+      store.close();
+    }
+  });
+
   test("createTable() is idempotent; the schema is what SqlStore.schema() says", async ({ store, raw, dialect }) => {
     await store.createTable();
     await store.createTable();
@@ -433,7 +450,10 @@ Deno.test("SqlStore: the table is created only when asked", async () => {
     const tables = () =>
       db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all();
     assert.deepEqual(tables(), []);
-    await assert.rejects(() => store.get("x"), /no such table: sessions/);
+    await assert.rejects(
+      () => store.get("x"),
+      /the table "sessions" does not exist; create it once with await store.createTable\(\)/,
+    );
     const app = basicApp({ store });
     const res = await app.request("/login", { method: "POST" });
     assert.equal(res.status, 500, "a missing table fails the request");
@@ -616,7 +636,8 @@ Deno.test("SqlStore: the sweep timer never keeps a process alive, and its failur
     db.exec(`DROP TABLE sessions`);
     const deadline = Date.now() + 5_000;
     while (errors.length === 0 && Date.now() < deadline) await delay(10);
-    assert.match(String(errors[0]), /no such table/);
+    assert.match(String(errors[0]), /the table "sessions" does not exist/);
+    assert.match(String((errors[0] as Error).cause), /no such table/);
   } finally {
     store.close();
     db.close();
@@ -723,10 +744,15 @@ if (!postgresAvailable && postgresRequired) {
           `INSERT INTO sessions (id, data, expires, version) VALUES ('new', '{}', $1, 1)`,
           [Date.now() + 60_000],
         );
-        const moving = store.replace("old", "new", record({ v: "moved" }), c);
+        // The refusal is awaited at once: under load it may come before the
+        // COMMIT below is acknowledged.
+        const refused = assert.rejects(
+          store.replace("old", "new", record({ v: "moved" }), c),
+          SessionConflictError,
+        );
         await delay(200);
         await other.query("COMMIT");
-        await assert.rejects(moving, SessionConflictError);
+        await refused;
         assert.deepEqual(
           (await raw(`SELECT id, data FROM sessions ORDER BY id`)).map((r) =>
             r.id === "old" ? [r.id, JSON.parse(r.data as string).data] : [

@@ -9,13 +9,13 @@ import type { SessionStore } from "../session_store.ts";
 import type { SessionEvent } from "../session_event.ts";
 import {
   type CookieAttributes,
-  type CookiePair,
   cookiePair,
+  plainCookies,
   prefixed,
+  type SessionCookies,
 } from "../_http/cookies.ts";
 import {
-  type ChunkLayout,
-  chunkLayout,
+  chunkedCookies,
   DEFAULT_CHUNKS,
   isChunkName,
   MAX_CHUNKS,
@@ -49,12 +49,13 @@ export interface ResolvedOptions {
   /** Milliseconds, or Infinity when off. */
   readonly absoluteMs: number;
   readonly onEvent: ((event: SessionEvent, c: Context) => void) | undefined;
-  /** The session cookie and the exists cookie. */
-  readonly cookies: CookiePair;
+  /**
+   * The session cookie and the exists cookie, and how the session cookie
+   * travels: in one cookie, or (cookie mode, `cookieChunks`) in several.
+   */
+  readonly cookies: SessionCookies;
   /** Whether cookies outlive the browser, unless a session chose. */
   readonly persistent: boolean;
-  /** Cookie mode: how the session cookie is spread over several, if it may be. */
-  readonly chunks: ChunkLayout | undefined;
 }
 
 const COOKIE_DEFAULTS: CookieAttributes = {
@@ -642,8 +643,13 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     existsCookieOptions,
     "existsCookieOptions",
   );
-  const wireName = prefixed(cookieName, cookieOptions);
-  const existsWireName = prefixed(existsCookieName, existsCookieOptions);
+  const pair = cookiePair(
+    cookieName,
+    cookieOptions,
+    existsCookieName,
+    existsCookieOptions,
+  );
+  const { wireName, existsWireName } = pair;
   if (wireName === existsWireName) {
     throw new TypeError(
       `session(): cookieName and existsCookieName must differ; both are "${cookieName}"`,
@@ -664,15 +670,9 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     touchMs: idleMs * touchFraction,
     absoluteMs,
     onEvent: options.onEvent,
-    cookies: cookiePair(
-      cookieName,
-      cookieOptions,
-      existsCookieName,
-      existsCookieOptions,
-    ),
+    cookies: maxChunks === undefined
+      ? plainCookies(pair)
+      : chunkedCookies(pair, cookieName, cookieOptions, maxChunks),
     persistent,
-    chunks: maxChunks === undefined
-      ? undefined
-      : chunkLayout(cookieName, wireName, cookieOptions, maxChunks),
   });
 }

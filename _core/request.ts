@@ -7,13 +7,7 @@ import type { Context } from "hono";
 import type { Session } from "../session.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Loaded, Mode } from "./mode.ts";
-import { clearCookies, readCookie, writeCookies } from "../_http/cookies.ts";
-import {
-  clearChunked,
-  isChunkName,
-  readChunked,
-  writeChunked,
-} from "../_http/chunks.ts";
+import { readCookie } from "../_http/cookies.ts";
 import { expiredReason } from "./lifetime.ts";
 import { SessionState, stateOf } from "./state.ts";
 
@@ -41,13 +35,6 @@ export function installAccessor(c: Context): void {
   });
 }
 
-// Whether a cookie named `name` would be taken for one of the chunks of the
-// session cookie of the middleware with `options`.
-function clashesWithChunks(name: string, options: ResolvedOptions): boolean {
-  return options.chunks !== undefined &&
-    isChunkName(name, options.cookies.wireName);
-}
-
 function requestOf(c: Context): RequestSession {
   const request = currentRequest(c);
   if (!request) {
@@ -73,7 +60,7 @@ export class RequestSession<H = unknown> {
    * from its chunks when it came in several).
    */
   #cookieValue: string | undefined;
-  /** With cookieChunks: which of the session cookie's names it came with. */
+  /** Which of the session cookie's names it came with (cookieChunks). */
   #carried = 0;
   /** The session the request came with was ended (`c.session = null`). */
   #ended = false;
@@ -96,19 +83,16 @@ export class RequestSession<H = unknown> {
     const mine = options.cookies;
     for (let o = outer; o; o = o.#outer) {
       const theirs = o.#options.cookies;
-      const taken = [theirs.wireName, theirs.existsWireName];
-      for (const name of [mine.wireName, mine.existsWireName]) {
-        // The same name, or (with cookieChunks) a name one of the other's
-        // chunks would have.
-        const clash =
-          taken.includes(name) || clashesWithChunks(name, o.#options)
-            ? name
-            : taken.find((their) => clashesWithChunks(their, options));
-        if (clash === undefined) continue;
-        throw new TypeError(
-          `two session() middlewares run on this request and both use the cookie "${clash}" (outer: cookieName "${theirs.wireName}", existsCookieName "${theirs.existsWireName}"; inner: cookieName "${mine.wireName}", existsCookieName "${mine.existsWireName}"); give each its own cookieName and existsCookieName`,
-        );
-      }
+      // The same name, or (with cookieChunks) a name one of the other's
+      // chunks would have.
+      const clash = [mine.wireName, mine.existsWireName].find((n) =>
+        theirs.uses(n)
+      ) ??
+        [theirs.wireName, theirs.existsWireName].find((n) => mine.uses(n));
+      if (clash === undefined) continue;
+      throw new TypeError(
+        `two session() middlewares run on this request and both use the cookie "${clash}" (outer: cookieName "${theirs.wireName}", existsCookieName "${theirs.existsWireName}"; inner: cookieName "${mine.wireName}", existsCookieName "${mine.existsWireName}"); give each its own cookieName and existsCookieName`,
+      );
     }
     this.#outer = outer;
   }
@@ -128,22 +112,11 @@ export class RequestSession<H = unknown> {
     // The refusal callback only when someone listens: no closure per
     // request otherwise.
     const onEvent = options.onEvent;
-    const refuse = onEvent &&
-      ((reason: "oversized" | "duplicate" | "malformed") =>
-        onEvent({ type: "invalid-cookie", reason }, c));
-    let value: string | undefined;
-    if (options.chunks === undefined) {
-      value = readCookie(c, options.cookies.wireName, refuse);
-    } else {
-      const read = readChunked(
-        c,
-        options.cookies.wireName,
-        options.chunks,
-        refuse,
-      );
-      value = read.value;
-      this.#carried = read.names;
-    }
+    const { value, names } = options.cookies.read(
+      c,
+      onEvent && ((reason) => onEvent({ type: "invalid-cookie", reason }, c)),
+    );
+    this.#carried = names;
     if (value !== undefined) {
       this.#cookieValue = value;
       const loaded = await this.#mode.load(value, c);
@@ -240,19 +213,7 @@ export class RequestSession<H = unknown> {
     const seconds = persistent
       ? Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000))
       : undefined;
-    const { cookies, chunks } = this.#options;
-    if (chunks === undefined) {
-      writeCookies(this.#c, cookies, saved.value, seconds);
-    } else {
-      writeChunked(
-        this.#c,
-        cookies,
-        chunks,
-        saved.value,
-        seconds,
-        this.#carried,
-      );
-    }
+    this.#options.cookies.write(this.#c, saved.value, seconds, this.#carried);
   }
 
   // The session is over: forget it on the server and in the browser.
@@ -260,14 +221,11 @@ export class RequestSession<H = unknown> {
     if (this.#loaded !== undefined) {
       await this.#mode.end(this.#loaded, this.#c);
     }
-    const { cookies, chunks } = this.#options;
+    const cookies = this.#options.cookies;
     if (
       this.#cookieValue !== undefined || this.#carried !== 0 ||
       readCookie(this.#c, cookies.existsWireName) !== undefined
-    ) {
-      if (chunks === undefined) clearCookies(this.#c, cookies);
-      else clearChunked(this.#c, cookies, chunks, this.#carried);
-    }
+    ) cookies.clear(this.#c, this.#carried);
   }
 
   /** Makes this session `c.session` again, once a nested middleware is done. */

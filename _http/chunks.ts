@@ -19,11 +19,14 @@ import {
   COOKIE_LIMIT,
   type CookieAttributes,
   type CookiePair,
+  type CookieRead,
   type CookieTemplate,
   cookieTemplate,
   emit,
   line,
   readCookie,
+  type Refusal,
+  type SessionCookies,
 } from "./cookies.ts";
 
 /** The most chunks a session may be spread over: `sid.0` to `sid.9`. */
@@ -35,11 +38,11 @@ export const MAX_CHUNKS = 10;
  */
 export const DEFAULT_CHUNKS = 3;
 
-/** In a {@linkcode ChunkedRead}'s `names`: the plain name was sent. */
+/** In a {@linkcode CookieRead}'s `names`: the plain name was sent. */
 export const PLAIN = 1 << MAX_CHUNKS;
 
 /** How one middleware spreads its session cookie over chunks. */
-export interface ChunkLayout {
+interface ChunkLayout {
   /** The most chunks a value may take. */
   readonly max: number;
   /** The session cookie's name on the wire and a dot: `sid.`. */
@@ -53,8 +56,7 @@ export interface ChunkLayout {
   readonly templates: readonly CookieTemplate[];
 }
 
-/** Builds the layout once, when the middleware is created. */
-export function chunkLayout(
+function chunkLayout(
   name: string,
   wireName: string,
   attributes: CookieAttributes,
@@ -79,20 +81,9 @@ export function isChunkName(name: string, wireName: string): boolean {
     /^\d+$/.test(name.slice(wireName.length + 1));
 }
 
-/** What a request carried of a session cookie that may be chunked. */
-export interface ChunkedRead {
-  /** The session cookie's value, joined from its chunks, if it is well formed. */
-  value: string | undefined;
-  /**
-   * Which names it sent: bit `i` for `sid.i` (below 10), {@linkcode PLAIN}
-   * for `sid`. A write expires those beyond what it sets.
-   */
-  names: number;
-}
-
-type Refusal = "oversized" | "duplicate" | "malformed";
-
-const NOTHING: ChunkedRead = Object.freeze({ value: undefined, names: 0 });
+// In `names` of what a request carried: bit `i` for `sid.i` (below 10),
+// PLAIN for `sid`. A write expires those beyond what it sets.
+const NOTHING: CookieRead = Object.freeze({ value: undefined, names: 0 });
 // What Hono's cookie parser accepts in a value.
 const COOKIE_VALUE = /^[ !#-:<-[\]-~]*$/;
 
@@ -115,12 +106,12 @@ function chunkIndex(suffix: string): number | undefined {
  * missing, twice, beyond the maximum or alone, a chunk too long or not a
  * cookie value (reported through `refuse`).
  */
-export function readChunked(
+function readChunked(
   c: Context,
   wireName: string,
   layout: ChunkLayout,
   refuse?: (reason: Refusal) => void,
-): ChunkedRead {
+): CookieRead {
   const header = c.req.raw.headers.get("cookie");
   if (!header || !header.includes(wireName)) return NOTHING;
   // No chunk name anywhere: the plain cookie alone, read as ever.
@@ -242,10 +233,10 @@ function expireChunks(
  * `seconds` (undefined: until the browser closes), and expires every other
  * name the session may be using.
  *
- * @param carried The names the request sent ({@linkcode ChunkedRead}).
+ * @param carried The names the request sent.
  * @throws {RangeError} When the value needs more chunks than allowed.
  */
-export function writeChunked(
+function writeChunked(
   c: Context,
   cookies: CookiePair,
   layout: ChunkLayout,
@@ -281,7 +272,7 @@ export function writeChunked(
 }
 
 /** Expires the session cookie in either shape, and the exists cookie. */
-export function clearChunked(
+function clearChunked(
   c: Context,
   cookies: CookiePair,
   layout: ChunkLayout,
@@ -291,4 +282,36 @@ export function clearChunked(
   expireChunks(lines, layout, 0, carried);
   lines.push(line(cookies.exists, "", 0));
   emit(c, lines);
+}
+
+/**
+ * The session cookie spread over up to `max` chunks when it does not fit
+ * one cookie. Built once, when the middleware is created.
+ */
+export function chunkedCookies(
+  pair: CookiePair,
+  name: string,
+  attributes: CookieAttributes,
+  max: number,
+): SessionCookies {
+  const layout = chunkLayout(name, pair.wireName, attributes, max);
+  return Object.freeze({
+    ...pair,
+    read: (c: Context, refuse?: (reason: Refusal) => void): CookieRead =>
+      readChunked(c, pair.wireName, layout, refuse),
+    write(
+      c: Context,
+      value: string,
+      seconds: number | undefined,
+      carried: number,
+    ): void {
+      writeChunked(c, pair, layout, value, seconds, carried);
+    },
+    clear(c: Context, carried: number): void {
+      clearChunked(c, pair, layout, carried);
+    },
+    uses: (name: string): boolean =>
+      name === pair.wireName || name === pair.existsWireName ||
+      isChunkName(name, pair.wireName),
+  });
 }

@@ -50,7 +50,7 @@ function countPairs(header: string, name: string): number {
 export function readCookie(
   c: Context,
   name: string,
-  refuse?: (reason: "oversized" | "duplicate" | "malformed") => void,
+  refuse?: (reason: Refusal) => void,
 ): string | undefined {
   const header = c.req.raw.headers.get("cookie");
   if (!header || !header.includes(name)) return undefined;
@@ -122,6 +122,44 @@ export interface CookiePair {
   readonly exists: CookieTemplate;
 }
 
+/**
+ * What a request carried of the session cookie: its value, if well formed,
+ * and which of its names it sent (a bit set only chunked cookies use, to
+ * expire what they no longer need).
+ */
+export interface CookieRead {
+  value: string | undefined;
+  names: number;
+}
+
+/** Why a session cookie was refused. */
+export type Refusal = "oversized" | "duplicate" | "malformed";
+
+/**
+ * How one middleware's session cookie travels: in one cookie (here), or
+ * spread over several (`_http/chunks.ts`). Chosen once, with the options;
+ * the request reads, writes and clears through it without asking which.
+ */
+export interface SessionCookies extends CookiePair {
+  /** The session cookie's value from the request, and the names it came in. */
+  read(c: Context, refuse?: (reason: Refusal) => void): CookieRead;
+  /**
+   * Sets the session cookie and the exists cookie for `seconds`, or until
+   * the browser closes when `seconds` is undefined; `carried` is what
+   * `read` found.
+   */
+  write(
+    c: Context,
+    value: string,
+    seconds: number | undefined,
+    carried: number,
+  ): void;
+  /** Expires every name the session cookie may use, and the exists cookie. */
+  clear(c: Context, carried: number): void;
+  /** Whether `name` is one of this middleware's cookie names. */
+  uses(name: string): boolean;
+}
+
 /** Builds the pair once, when the middleware is created. */
 export function cookiePair(
   name: string,
@@ -170,30 +208,31 @@ export function emit(c: Context, lines: readonly string[]): void {
   }
 }
 
-/**
- * Sets the session cookie and the exists cookie for `seconds`, or until the
- * browser closes when `seconds` is undefined.
- */
-export function writeCookies(
-  c: Context,
-  cookies: CookiePair,
-  value: string,
-  seconds: number | undefined,
-): void {
-  const encoded = encodeURIComponent(value);
-  const size = cookies.wireName.length + encoded.length;
-  if (size > COOKIE_LIMIT) {
-    throw new RangeError(
-      `session cookie "${cookies.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id, or let it grow past one cookie with the compression and cookieChunks options`,
-    );
-  }
-  emit(c, [
-    line(cookies.session, encoded, seconds),
-    line(cookies.exists, "1", seconds),
-  ]);
-}
-
-/** Expires both cookies in the browser. */
-export function clearCookies(c: Context, cookies: CookiePair): void {
-  emit(c, [line(cookies.session, "", 0), line(cookies.exists, "", 0)]);
+/** The session cookie in one cookie of at most 4096 bytes. */
+export function plainCookies(pair: CookiePair): SessionCookies {
+  return Object.freeze({
+    ...pair,
+    read(c: Context, refuse?: (reason: Refusal) => void): CookieRead {
+      return { value: readCookie(c, pair.wireName, refuse), names: 0 };
+    },
+    write(c: Context, value: string, seconds: number | undefined): void {
+      const encoded = encodeURIComponent(value);
+      const size = pair.wireName.length + encoded.length;
+      if (size > COOKIE_LIMIT) {
+        throw new RangeError(
+          `session cookie "${pair.wireName}" would be ${size} bytes, over the ${COOKIE_LIMIT}-byte limit browsers keep; store less in the session, or use a store so the cookie holds only an id, or let it grow past one cookie with the compression and cookieChunks options`,
+        );
+      }
+      emit(c, [
+        line(pair.session, encoded, seconds),
+        line(pair.exists, "1", seconds),
+      ]);
+    },
+    clear(c: Context): void {
+      emit(c, [line(pair.session, "", 0), line(pair.exists, "", 0)]);
+    },
+    uses(name: string): boolean {
+      return name === pair.wireName || name === pair.existsWireName;
+    },
+  });
 }

@@ -129,7 +129,7 @@ const MUTANTS: Mutant[] = [
   {
     file: "_http/cookies.ts",
     what: "the cookie size check leaves out the cookie's name",
-    find: "const size = cookies.wireName.length + encoded.length;",
+    find: "const size = pair.wireName.length + encoded.length;",
     replace: "const size = encoded.length;",
     tests: [EDGES],
   },

@@ -1,4 +1,5 @@
-// The one place bytes become text and back: base64url (no padding) and hex.
+// The one place bytes become text and back: base64url (no padding), hex,
+// and the UTF-8 length of a text.
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
@@ -80,4 +81,22 @@ export function hex(bytes: Uint8Array): string {
     out += bytes[i]!.toString(16).padStart(2, "0");
   }
   return out;
+}
+
+/** How many bytes `text` takes in UTF-8, counted without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a pair: 4 bytes for 2 units
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
 }

@@ -29,6 +29,7 @@ import type {
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
+import { lacksErrorListener } from "../_lib/error_listener.ts";
 
 /** An ioredis client (`new Redis(...)`): anything with `call(...)`. */
 export interface IoRedisLike {
@@ -201,11 +202,7 @@ export class RedisStore implements SessionStore {
     ) {
       // node-redis emits "error" when the connection drops; with nobody
       // listening, Node ends the whole process on the first one.
-      const emitter = c as { listenerCount?(event: string): number };
-      if (
-        typeof emitter.listenerCount === "function" &&
-        emitter.listenerCount("error") === 0
-      ) {
+      if (lacksErrorListener(c)) {
         throw new TypeError(
           'RedisStore: this node-redis client has no "error" listener, so the first dropped connection would crash the process; add client.on("error", (err) => console.error(err)) before creating the store',
         );

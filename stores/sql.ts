@@ -29,12 +29,14 @@
 import type {
   SessionRecord,
   SessionStore,
-  StoredSession,
+  UserSessionEntry,
 } from "../session_store.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
 import { unrefTimer } from "../_lib/timer.ts";
+import { lacksErrorListener } from "../_lib/error_listener.ts";
+import { utf8Length } from "../_lib/encoding.ts";
 
 /**
  * A value bound to a statement's parameter.
@@ -440,11 +442,7 @@ function adapt(
   if (typeof c.query === "function" && typeof c.connect === "function") {
     // node-postgres: refuse a client whose dropped connection would end
     // the process.
-    const emitter = c as { listenerCount?(event: string): number };
-    if (
-      typeof emitter.listenerCount === "function" &&
-      emitter.listenerCount("error") === 0
-    ) {
+    if (lacksErrorListener(c)) {
       throw new TypeError(
         'SqlStore: this node-postgres client has no "error" listener, so a dropped idle connection would crash the process; add pool.on("error", (err) => console.error(err)) before creating the store',
       );
@@ -481,26 +479,8 @@ function isMissingTable(error: unknown): boolean {
     (typeof message === "string" && message.includes("no such table"));
 }
 
-// UTF-8 bytes of a string; only counted when the length alone cannot tell.
-function utf8Bytes(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) continue;
-    if (unit < 0x800) bytes += 1;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2; // a pair: 4 bytes for 2 units
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
 function fitsIn(text: string, max: number): boolean {
-  return text.length * 3 <= max || utf8Bytes(text) <= max;
+  return text.length * 3 <= max || utf8Length(text) <= max;
 }
 
 /**
@@ -829,13 +809,13 @@ export class SqlStore implements SessionStore {
    */
   async listUser(
     user: string,
-  ): Promise<{ id: string; record: StoredSession }[]> {
+  ): Promise<UserSessionEntry[]> {
     if (typeof user !== "string") {
       throw new TypeError("SqlStore.listUser: user must be a string");
     }
     const now = Date.now();
     const rows = await this.#query(this.#sql.listUser, [user, now]);
-    const sessions: { id: string; record: StoredSession }[] = [];
+    const sessions: UserSessionEntry[] = [];
     for (const row of rows) {
       const record = decodeRecord(row.data, now);
       if (record !== undefined) sessions.push({ id: String(row.id), record });
@@ -905,7 +885,7 @@ export class SqlStore implements SessionStore {
     if (!fitsIn(json, this.#maxBytes)) {
       throw new RangeError(
         `SqlStore: the session is ${
-          utf8Bytes(json)
+          utf8Length(json)
         } bytes of JSON, over the limit of ${this.#maxBytes} bytes (maxBytes); keep less in the session`,
       );
     }

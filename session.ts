@@ -269,7 +269,8 @@ export interface RenewOptions {
  */
 export interface RegenerateOptions extends RenewOptions {
   /**
-   * Store mode: ties the session to this user id (1 to 512 characters),
+   * Store mode: ties the session to this user id (1 to 512 characters of
+   * well-formed text without NUL, so every store keeps it exactly),
    * so that `userSessions()` can list it and revoke it ("sign out
    * everywhere"). Kept for the rest of the session. Left out: the tie, if
    * any, is kept. Cookie mode keeps nothing on the server to list, so a

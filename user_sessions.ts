@@ -60,7 +60,7 @@ import type {
 } from "./session_store.ts";
 import { isRecord } from "./_core/record.ts";
 import { currentRequest } from "./_core/request.ts";
-import { USER_ID_LIMIT } from "./_core/choices.ts";
+import { checkUserId } from "./_core/choices.ts";
 import { toBase64url } from "./_lib/encoding.ts";
 
 /**
@@ -158,15 +158,7 @@ async function derivedHandle(key: string): Promise<string> {
 const ROUNDS = 8;
 
 function checkUser(user: unknown, method: string): string {
-  if (
-    typeof user !== "string" || user.length === 0 ||
-    user.length > USER_ID_LIMIT
-  ) {
-    throw new TypeError(
-      `userSessions().${method}: user must be the user's id, a string of 1 to ${USER_ID_LIMIT} characters`,
-    );
-  }
-  return user;
+  return checkUserId(user, `userSessions().${method}`);
 }
 
 /** A live session of the user, as found in the store. */

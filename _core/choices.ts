@@ -7,6 +7,35 @@ import type { RegenerateOptions } from "../session.ts";
 /** The longest user id a session can be tied to. */
 export const USER_ID_LIMIT = 512;
 
+// A lone surrogate (drivers store it as U+FFFD, so two user ids would share
+// one index entry) or a NUL (PostgreSQL refuses it in text).
+const UNSTORABLE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/;
+
+/**
+ * Returns `user` if it can be a user id: a string of 1 to
+ * {@linkcode USER_ID_LIMIT} characters that every store keeps exactly.
+ * Else throws a TypeError that starts with `where`.
+ */
+export function checkUserId(user: unknown, where: string): string {
+  if (
+    typeof user !== "string" || user.length === 0 ||
+    user.length > USER_ID_LIMIT
+  ) {
+    throw new TypeError(
+      `${where}: user must be a string of 1 to ${USER_ID_LIMIT} characters (the user's id); got ${
+        typeof user === "string" ? `${user.length} characters` : typeof user
+      }`,
+    );
+  }
+  if (UNSTORABLE.test(user)) {
+    throw new TypeError(
+      `${where}: user must be well-formed text without NUL characters (a lone surrogate or a NUL would not be stored exactly)`,
+    );
+  }
+  return user;
+}
+
 /** Choices checked: each one given, or undefined for "unchanged". */
 export interface Choices {
   persistent: boolean | undefined;
@@ -75,16 +104,7 @@ export function checkChoices(
         `${where}: a session can be tied to a user only in store mode; in cookie mode nothing on the server could list or revoke it. Give session() a store, or leave user out`,
       );
     }
-    if (
-      typeof user !== "string" || user.length === 0 ||
-      user.length > USER_ID_LIMIT
-    ) {
-      throw new TypeError(
-        `${where}: user must be a string of 1 to ${USER_ID_LIMIT} characters (the user's id); got ${
-          typeof user === "string" ? `${user.length} characters` : typeof user
-        }`,
-      );
-    }
+    checkUserId(user, where);
   }
   return { persistent, user };
 }

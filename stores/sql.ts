@@ -818,7 +818,11 @@ export class SqlStore implements SessionStore {
     const sessions: UserSessionEntry[] = [];
     for (const row of rows) {
       const record = decodeRecord(row.data, now);
-      if (record !== undefined) sessions.push({ id: String(row.id), record });
+      // Exactly this user: a driver may have stored a malformed user id
+      // as another's (a lone surrogate becomes U+FFFD).
+      if (record?.user === user) {
+        sessions.push({ id: String(row.id), record });
+      }
     }
     return sessions;
   }

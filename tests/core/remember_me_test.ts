@@ -212,6 +212,17 @@ eachMode(
         JSON.stringify({ user: "u".repeat(513) }),
         mode.store ? /1 to 512/ : /store mode/,
       ],
+      // Text a store would not keep exactly: a lone surrogate, a NUL.
+      [
+        "regenerate",
+        '{"user":"mallory\\ud800"}',
+        mode.store ? /well-formed text without NUL/ : /store mode/,
+      ],
+      [
+        "regenerate",
+        '{"user":"a\\u0000b"}',
+        mode.store ? /well-formed text without NUL/ : /store mode/,
+      ],
     ];
     for (const [method, options, message] of cases) {
       const [status, text] = await jar.text(

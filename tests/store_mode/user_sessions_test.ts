@@ -104,7 +104,7 @@ Deno.test("userSessions: a listUser that answers nonsense is a clear TypeError; 
 Deno.test("userSessions: refuses a store that cannot list, and a user id that is not one", async () => {
   assert.throws(() => userSessions(new Map() as never), /no listUser method/);
   const sessions = userSessions(new MemoryStore({ sweepInterval: 0 }));
-  for (const user of ["", "u".repeat(513), 42, null]) {
+  for (const user of ["", "u".repeat(513), 42, null, "a\0b", "m\uD800"]) {
     await assert.rejects(sessions.list(user as never), TypeError);
     await assert.rejects(sessions.revokeAll(user as never), TypeError);
   }

@@ -373,6 +373,16 @@ function storeTests(engine: Engine): [string, () => Promise<void>][] {
     );
   });
 
+  test("listUser returns only the exact user, though a driver stores a lone surrogate as U+FFFD", async ({ store }) => {
+    await store.set("a", record({ n: 1 }, 60_000, "mallory\uD800"));
+    await store.set("b", record({ n: 2 }, 60_000, "mallory\uFFFD"));
+    assert.deepEqual(
+      (await store.listUser("mallory\uFFFD")).map((e) => e.id),
+      ["b"],
+    );
+    assert.deepEqual(await store.listUser("mallory\uDFFF"), []);
+  });
+
   test("a table that was never created is an error that says how to create it", async ({ client, dialect }) => {
     const store = new SqlStore(client, { table: "never_created" });
     try {

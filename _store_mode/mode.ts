@@ -264,7 +264,8 @@ export class StoreMode implements Mode<StoreHandle> {
       }
     }
     // Without `replace` (a Map, a store of the app's own): write the new
-    // id, then drop the old one. A concurrent sign-out can then be undone.
+    // id, then drop the old one. A concurrent sign-out can then be undone
+    // (for a 1.x session, only within the look above).
     if (move && !replace) await store.delete(base.key, c);
     if (move) this.#keys.delete(base.token);
     if (migrated !== undefined) {

@@ -106,6 +106,33 @@ Deno.test("v1 cookie: served as 1.2.0 would, untouched by reads, moved to our se
   });
 });
 
+Deno.test("v1 cookie: read again, a 1.x cookie costs a lookup: no HMAC, no decryption", async () => {
+  const browser = await signedInOnV1();
+  browser.app = ourApp({ secret: [OTHER, V1_SECRET], migrateFrom: V1 });
+  const subtle = crypto.subtle;
+  const calls = { verify: 0, decrypt: 0 };
+  const verify = subtle.verify.bind(subtle);
+  const decrypt = subtle.decrypt.bind(subtle);
+  subtle.verify = (...args: Parameters<SubtleCrypto["verify"]>) => {
+    calls.verify++;
+    return verify(...args);
+  };
+  subtle.decrypt = (...args: Parameters<SubtleCrypto["decrypt"]>) => {
+    calls.decrypt++;
+    return decrypt(...args);
+  };
+  try {
+    assert.equal(await browser.step("GET /me"), "200 ada");
+    // The first secret's check fails, the second's passes, then it decrypts.
+    assert.deepEqual(calls, { verify: 2, decrypt: 1 });
+    assert.equal(await browser.step("GET /me"), "200 ada");
+    assert.deepEqual(calls, { verify: 2, decrypt: 1 });
+  } finally {
+    subtle.verify = verify;
+    subtle.decrypt = decrypt;
+  }
+});
+
 Deno.test("v1 cookie: pending flash values are served once, as 1.2.0 would", async () => {
   const browser = new Browser(v1App({ secret: V1_SECRET }));
   await browser.step("POST /login?user=ada"); // flashes the welcome

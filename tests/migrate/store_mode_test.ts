@@ -274,7 +274,7 @@ Deno.test("v1 store [Map]: values JSON cannot write are no session; the rest arr
   map.set(uuid, {
     _expires: expires,
     userId: "ada",
-    since: new Date(0),
+    profile: { since: new Date(0) },
     gone: undefined,
     _flashKeys: ["gone"],
   });
@@ -290,7 +290,7 @@ Deno.test("v1 store [Map]: values JSON cannot write are no session; the rest arr
   ) as SessionRecord;
   assert.deepEqual({ ...record.data }, {
     userId: "ada",
-    since: "1970-01-01T00:00:00.000Z",
+    profile: { since: "1970-01-01T00:00:00.000Z" },
     n: 1,
   });
   assert.equal(record.flash, undefined, "a flash key without a value");

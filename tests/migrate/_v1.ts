@@ -6,13 +6,29 @@ import v1Session from "peer-hono-session";
 import {
   session,
   SessionConflictError,
+  type SessionEvent,
   type SessionOptions,
 } from "../../mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { MemoryStore } from "../../stores/memory.ts";
-import { type SetCookie, setCookies } from "../_helpers.ts";
+import { Jar } from "../_helpers.ts";
+import type { Gates } from "../store_mode/_races.ts";
+
+export { Gates } from "../store_mode/_races.ts";
 
 export { v1Session };
+
+/** What onEvent reports for a 1.x session served, and moved. */
+export const LOADED: SessionEvent = {
+  type: "legacy-session",
+  from: "hono-session@1",
+  step: "loaded",
+};
+export const MOVED: SessionEvent = {
+  type: "legacy-session",
+  from: "hono-session@1",
+  step: "moved",
+};
 
 /** The secret both libraries are given (1.x needs 32 characters too). */
 export const V1_SECRET = "the-secret-hono-session-1.x-was-given";
@@ -106,38 +122,15 @@ export function ourApp(options: SessionOptions, gates?: Gates): Hono {
 }
 
 /** A browser whose requests go to whichever app it is pointed at. */
-export class Browser {
-  readonly cookies: Map<string, string> = new Map();
-  /** The Set-Cookie headers of the last response. */
-  last: SetCookie[] = [];
-
-  constructor(public app: Hono) {}
-
-  /** Sends a request with the cookies held and keeps what comes back. */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has("cookie")) {
-      headers.set("cookie", this.header());
-    }
-    const res = await this.app.request(path, { ...init, headers });
-    this.last = setCookies(res);
-    for (const cookie of this.last) {
-      if (cookie.maxAge === 0) this.cookies.delete(cookie.name);
-      else this.cookies.set(cookie.name, cookie.value);
-    }
-    return res;
-  }
+export class Browser extends Jar {
+  /** The app it talks to: set it to switch libraries. */
+  declare app: Hono;
 
   /** `METHOD /path` → "status body". */
   async step(step: string): Promise<string> {
     const [method, path] = step.split(" ") as [string, string];
-    const res = await this.fetch(path, { method });
-    return `${res.status} ${await res.text()}`;
-  }
-
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
-      .join("; ");
+    const [status, body] = await this.text(path, { method });
+    return `${status} ${body}`;
   }
 
   /** A second tab holding the same cookies. */
@@ -235,32 +228,3 @@ export const sharedStores: SharedStore[] = [
     },
   },
 ];
-
-/** Named gates: a handler awaiting one holds its request open. */
-export class Gates {
-  readonly #open = new Map<string, () => void>();
-  readonly #waits = new Map<string, Promise<void>>();
-  readonly #arrived = new Map<string, () => void>();
-  readonly #reached = new Map<string, Promise<void>>();
-
-  #make(name: string): void {
-    if (this.#waits.has(name)) return;
-    this.#waits.set(name, new Promise((r) => this.#open.set(name, r)));
-    this.#reached.set(name, new Promise((r) => this.#arrived.set(name, r)));
-  }
-  /** In a handler: says it got here, then waits for the gate to open. */
-  async hold(name: string): Promise<void> {
-    this.#make(name);
-    this.#arrived.get(name)!();
-    await this.#waits.get(name);
-  }
-  /** Resolves once a handler waits at the gate. */
-  reached(name: string): Promise<void> {
-    this.#make(name);
-    return this.#reached.get(name)!;
-  }
-  open(name: string): void {
-    this.#make(name);
-    this.#open.get(name)!();
-  }
-}

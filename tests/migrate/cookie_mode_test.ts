@@ -11,16 +11,10 @@ import type { SessionEvent } from "../../mod.ts";
 import { Keyring } from "../../_cookie_mode/keyring.ts";
 import { IronKey } from "../../_cookie_mode/iron.ts";
 import { withFakeTime } from "../_helpers.ts";
-import { Browser, ourApp, V1_SECRET, v1App } from "./_v1.ts";
+import { Browser, LOADED, MOVED, ourApp, V1_SECRET, v1App } from "./_v1.ts";
 
 const V1 = "hono-session@1";
 const OTHER = "another-secret-another-secret-another-1";
-const LOADED: SessionEvent = {
-  type: "legacy-session",
-  from: V1,
-  step: "loaded",
-};
-const MOVED: SessionEvent = { type: "legacy-session", from: V1, step: "moved" };
 
 /** A browser signed in on hono-session 1.2.0, its welcome already shown. */
 async function signedInOnV1(

@@ -13,19 +13,16 @@ import { storeKey, withFakeTime } from "../_helpers.ts";
 import {
   Browser,
   Gates,
+  LOADED,
+  MOVED,
   ourApp,
+  type SharedStore,
   sharedStores,
   v1App,
   type V1Options,
 } from "./_v1.ts";
 
 const V1 = "hono-session@1";
-const LOADED: SessionEvent = {
-  type: "legacy-session",
-  from: V1,
-  step: "loaded",
-};
-const MOVED: SessionEvent = { type: "legacy-session", from: V1, step: "moved" };
 const UUID =
   /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -39,12 +36,13 @@ async function signedInOnV1(options: V1Options): Promise<Browser> {
   return browser;
 }
 
-for (const shared of sharedStores) {
-  const test = (
+/** Registers `v1 store <kind> [store]: name`, with a fresh store. */
+function tests(shared: SharedStore, kind: string) {
+  return (
     name: string,
-    fn: (s: ReturnType<typeof shared.make>) => Promise<void>,
+    fn: (s: ReturnType<SharedStore["make"]>) => Promise<void>,
   ) =>
-    Deno.test(`v1 store [${shared.name}]: ${name}`, async () => {
+    Deno.test(`v1 store ${kind}[${shared.name}]: ${name}`, async () => {
       const s = shared.make();
       try {
         await fn(s);
@@ -52,6 +50,10 @@ for (const shared of sharedStores) {
         s.close();
       }
     });
+}
+
+for (const shared of sharedStores) {
+  const test = tests(shared, "");
 
   test("served as 1.2.0 would, untouched by reads, moved to a new id at the first write", async (s) => {
     await withFakeTime(async (clock) => {
@@ -316,18 +318,7 @@ Deno.test("v1 store [MemoryStore]: the move is the checked replace that regenera
 // Real overlapping requests: a handler that read the 1.x session waits at
 // a gate while another request runs to its end.
 for (const shared of sharedStores) {
-  const test = (
-    name: string,
-    fn: (s: ReturnType<typeof shared.make>) => Promise<void>,
-  ) =>
-    Deno.test(`v1 store races [${shared.name}]: ${name}`, async () => {
-      const s = shared.make();
-      try {
-        await fn(s);
-      } finally {
-        s.close();
-      }
-    });
+  const test = tests(shared, "races ");
 
   test("a sign-out while the move is held open is not undone", async (s) => {
     const gates = new Gates();

@@ -88,7 +88,9 @@ export interface SessionOptions {
    * new id in the store with the old record deleted) and can never go back.
    * `onEvent` reports each such session (`legacy-session`), so you know
    * when the last one has moved and the option can go. Only requests that
-   * carry a 1.x cookie pay anything for it. Off by default.
+   * carry a 1.x cookie pay anything for it. In cookie mode it needs the
+   * secret 1.x was given (`session()` throws a `TypeError` without one). Off
+   * by default.
    */
   migrateFrom?: "hono-session@1" | undefined;
   /**

@@ -28,6 +28,11 @@
  *   newest secret at its next write.
  * - `conflict`: another request changed the session at the same time;
  *   `outcome` is `merged` (both changes kept) or `rejected` (409).
+ * - `legacy-session` (with `migrateFrom`): a session written by the library
+ *   named in `from` was read (`step: "loaded"`, on every request that
+ *   carries one), or saved in this package's format for the first time
+ *   (`step: "moved"`: a new cookie, or a new id with the old record
+ *   deleted). Once `loaded` no longer comes, no such session is in use.
  *
  * @example Count refused cookies
  * ```ts
@@ -50,4 +55,9 @@ export type SessionEvent =
   | { type: "unknown-id" }
   | { type: "expired"; reason: "lifetime" | "idle" | "absolute" }
   | { type: "rotated-secret"; keyIndex: number }
-  | { type: "conflict"; outcome: "merged" | "rejected" };
+  | { type: "conflict"; outcome: "merged" | "rejected" }
+  | {
+    type: "legacy-session";
+    from: "hono-session@1";
+    step: "loaded" | "moved";
+  };

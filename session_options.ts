@@ -78,6 +78,22 @@ export interface SessionOptions {
    */
   cookieChunks?: boolean | number | undefined;
   /**
+   * Also reads the sessions of another session library, so that switching
+   * to this one signs nobody out. The one accepted value,
+   * `"hono-session@1"`, reads what `hono-session` 1.x (npm) wrote with the
+   * same options: in cookie mode its cookies sealed with `secret` (each
+   * secret of a list), in store mode its records in the same `store`. The
+   * values, the deadline and pending flash values carry over; the session
+   * moves to this package's format at its first save (a new cookie, or a
+   * new id in the store with the old record deleted) and can never go back.
+   * `onEvent` reports each such session (`legacy-session`), so you know
+   * when the last one has moved and the option can go. Only requests that
+   * carry a 1.x cookie pay anything for it. In cookie mode it needs the
+   * secret 1.x was given (`session()` throws a `TypeError` without one). Off
+   * by default.
+   */
+  migrateFrom?: "hono-session@1" | undefined;
+  /**
    * Store mode: where sessions are kept; the cookie then holds only a
    * random id. Without a store, the middleware runs in cookie mode. `secret`
    * and `encoder` serve cookie mode only and are refused beside a store.

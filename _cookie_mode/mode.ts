@@ -11,6 +11,8 @@ import { Lru } from "../_lib/lru.ts";
 import { Keyring } from "./keyring.ts";
 import { type Compression, openSeal, sealRecord } from "./seal.ts";
 import { COOKIE_LIMIT } from "../_http/cookies.ts";
+import { V1, v1Meta, type V1Session } from "../_migrate/hono_session_v1.ts";
+import { V1Seals } from "../_migrate/v1_seals.ts";
 
 /**
  * Verified cookie values per cache generation: one middleware remembers up
@@ -71,6 +73,12 @@ export class CookieMode implements Mode<string> {
   /** With the compression option: its format, and from what size it is tried. */
   readonly #compression: Compression | undefined;
 
+  /**
+   * With `migrateFrom: "hono-session@1"`: opens that library's cookies.
+   * Consulted only for a cookie that is none of ours.
+   */
+  readonly #v1: V1Seals | undefined;
+
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#keys = new Keyring(
@@ -82,6 +90,9 @@ export class CookieMode implements Mode<string> {
       format: options.compression,
       above: COOKIE_LIMIT - options.cookies.wireName.length,
     };
+    this.#v1 = options.migrateFrom === V1 && options.secrets
+      ? new V1Seals(options.secrets)
+      : undefined;
   }
 
   #report(event: SessionEvent, c: Context): void {
@@ -92,10 +103,18 @@ export class CookieMode implements Mode<string> {
     const custom = this.#options.encoder !== undefined;
     let seen = custom ? undefined : this.#verified.get(value);
     if (seen === undefined) {
-      const opened = await openSeal(value, this.#keys, this.#options.encoder);
+      const opened = await openSeal(
+        value,
+        this.#keys,
+        this.#options.encoder,
+        this.#v1,
+      );
       if ("refused" in opened) {
         this.#report({ type: "invalid-cookie", reason: opened.refused }, c);
         return undefined;
+      }
+      if ("v1" in opened) {
+        return this.#loadV1(opened.v1, opened.keyIndex, value, c);
       }
       const { data, ...meta } = opened.record;
       let json: string;
@@ -120,7 +139,30 @@ export class CookieMode implements Mode<string> {
     };
   }
 
-  async save(out: Outgoing): Promise<Saved> {
+  // A session of hono-session 1.x: served as 1.x would, with its deadline;
+  // its first save seals it our way (see save()).
+  #loadV1(
+    session: V1Session,
+    keyIndex: number,
+    value: string,
+    c: Context,
+  ): Loaded<string> {
+    this.#report({ type: "legacy-session", from: V1, step: "loaded" }, c);
+    if (keyIndex > 0) this.#report({ type: "rotated-secret", keyIndex }, c);
+    return {
+      meta: v1Meta(session, this.#options, Date.now()),
+      json: session.json,
+      parsed: session.parsed,
+      handle: value,
+      migrated: V1,
+    };
+  }
+
+  async save(
+    out: Outgoing,
+    from: Loaded<string> | undefined,
+    c: Context,
+  ): Promise<Saved> {
     const sealed = await sealRecord(
       out.meta,
       out.json,
@@ -135,6 +177,12 @@ export class CookieMode implements Mode<string> {
         json: out.json,
         keyIndex: 0,
       });
+    }
+    if (from?.migrated !== undefined) {
+      this.#report(
+        { type: "legacy-session", from: from.migrated, step: "moved" },
+        c,
+      );
     }
     return {
       value: sealed,

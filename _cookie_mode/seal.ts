@@ -13,10 +13,16 @@ import {
   EXPANDED_LIMIT,
   isCompressed,
 } from "./compression.ts";
+import { readV1, type V1Session } from "../_migrate/hono_session_v1.ts";
+import type { V1Seals } from "../_migrate/v1_seals.ts";
 
-/** The outcome of opening a cookie: a record and the key that opened it, or why not. */
+/**
+ * The outcome of opening a cookie: a record and the key that opened it, a
+ * hono-session 1.x session (with `migrateFrom`), or why not.
+ */
 export type Opened =
   | { record: SessionRecord; keyIndex: number }
+  | { v1: V1Session; keyIndex: number }
   | { refused: "malformed" | "bad-seal" | "bad-record" | "oversized" };
 
 /** When a seal is made from the session compressed. */
@@ -104,17 +110,30 @@ export async function sealRecord(
   return sealed;
 }
 
-/** Opens a cookie value made by {@linkcode sealRecord}, with any listed key. */
+/**
+ * Opens a cookie value made by {@linkcode sealRecord}, with any listed key.
+ * With `v1` (`migrateFrom: "hono-session@1"`) also a cookie of
+ * hono-session 1.x: with iron, a seal without a key id; with a custom
+ * encoder, a decoded object with 1.x's `_expires` (never among our
+ * record's names).
+ */
 export async function openSeal(
   value: string,
   keys: Keyring,
   encoder: Encoder | undefined,
+  v1?: V1Seals,
 ): Promise<Opened> {
-  if (encoder) return await openCustom(value, keys, encoder);
+  if (encoder) return await openCustom(value, keys, encoder, v1 !== undefined);
   // An iron seal: Fe26.2*<key id>*<salt>*<iv>*<data>*<expiry>*<salt>*<mac>.
   if (!value.startsWith(IRON_PREFIX)) return { refused: "malformed" };
   const end = value.indexOf("*", IRON_PREFIX.length);
   if (end === -1) return { refused: "malformed" };
+  if (v1 && end === IRON_PREFIX.length) {
+    const opened = await v1.open(value);
+    return "refused" in opened
+      ? opened
+      : { v1: opened.session, keyIndex: opened.keyIndex };
+  }
   // Only our own key ids are looked up, and in a Map: whatever id the
   // client wrote can reach no prototype.
   const key = await keys.byId(value.slice(IRON_PREFIX.length, end));
@@ -144,6 +163,7 @@ async function openCustom(
   value: string,
   keys: Keyring,
   encoder: Encoder,
+  v1: boolean,
 ): Promise<Opened> {
   let opened: unknown = undefined;
   for (const key of await keys.all()) {
@@ -153,6 +173,12 @@ async function openCustom(
       continue;
     }
     if (opened === null || opened === undefined) continue;
+    if (v1 && Object.hasOwn(opened, "_expires")) {
+      const session = readV1(opened);
+      return session
+        ? { v1: session, keyIndex: key.index }
+        : { refused: "bad-record" };
+    }
     if (isRecord(opened)) return { record: opened, keyIndex: key.index };
   }
   return opened === null || opened === undefined

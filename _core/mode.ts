@@ -5,10 +5,16 @@
 // through it before the handler and saves or ends through it after.
 import type { Context } from "hono";
 import type { Outgoing, Snapshot } from "./state.ts";
+import type { MigrateFrom } from "./options.ts";
 
 /** A session as a mode loaded it, with what the mode needs to save it again. */
 export interface Loaded<H> extends Snapshot {
   handle: H;
+  /**
+   * With `migrateFrom`: the session was read from that library's format;
+   * its first save moves it to ours.
+   */
+  migrated?: MigrateFrom;
 }
 
 /**

@@ -56,7 +56,12 @@ export interface ResolvedOptions {
   readonly cookies: SessionCookies;
   /** Whether cookies outlive the browser, unless a session chose. */
   readonly persistent: boolean;
+  /** Whose sessions are also read and moved to ours, if anyone's. */
+  readonly migrateFrom: MigrateFrom | undefined;
 }
+
+/** The libraries whose sessions `migrateFrom` reads. */
+export type MigrateFrom = NonNullable<SessionOptions["migrateFrom"]>;
 
 const COOKIE_DEFAULTS: CookieAttributes = {
   httpOnly: true,
@@ -87,6 +92,7 @@ const OPTION_KEYS: Record<keyof SessionOptions, true> = {
   existsCookieOptions: true,
   compression: true,
   cookieChunks: true,
+  migrateFrom: true,
 };
 const COOKIE_KEYS: Record<keyof SessionCookieOptions, true> = {
   domain: true,
@@ -545,6 +551,31 @@ function checkChunks(value: unknown): number | undefined {
   return value;
 }
 
+const MIGRATE_FROM: Record<MigrateFrom, true> = { "hono-session@1": true };
+
+// migrateFrom: off, or a library this package reads. In cookie mode it
+// needs the secret that library sealed its cookies with: a random one
+// (no secret given) opens none of them.
+function checkMigrateFrom(
+  value: unknown,
+  randomSecret: boolean,
+): MigrateFrom | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !Object.hasOwn(MIGRATE_FROM, value)) {
+    throw new TypeError(
+      `session(): migrateFrom must be ${
+        Object.keys(MIGRATE_FROM).map((v) => `"${v}"`).join(" or ")
+      } (the sessions of hono-session 1.x, npm); got ${show(value)}`,
+    );
+  }
+  if (randomSecret) {
+    throw new TypeError(
+      `session(): migrateFrom "${value}" reads cookies sealed with the secret that library used, and no secret is given (so a random one would be drawn); give the same secret as before`,
+    );
+  }
+  return value as MigrateFrom;
+}
+
 function checkOptionalSeconds(value: unknown, what: string): number {
   return value === undefined ? Infinity : checkMaxAge(value, what) * 1000;
 }
@@ -583,6 +614,10 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     );
   }
   const maxChunks = checkChunks(options.cookieChunks);
+  const migrateFrom = checkMigrateFrom(
+    options.migrateFrom,
+    !store && secrets === undefined,
+  );
   const maxAge = checkMaxAge(
     options.maxAge ?? 24 * 60 * 60,
     "session(): maxAge",
@@ -674,5 +709,6 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       ? plainCookies(pair)
       : chunkedCookies(pair, cookieName, cookieOptions, maxChunks),
     persistent,
+    migrateFrom,
   });
 }

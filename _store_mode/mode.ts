@@ -14,6 +14,13 @@ import { isRecord } from "../_core/record.ts";
 import { mergeRecords } from "../_core/merge.ts";
 import { Lru } from "../_lib/lru.ts";
 import { isToken, randomToken, storeKey } from "./ids.ts";
+import {
+  isV1Id,
+  readV1,
+  V1,
+  v1Meta,
+  v1Record,
+} from "../_migrate/hono_session_v1.ts";
 
 /** Id hashes per cache generation: up to twice as many are remembered. */
 export const ID_MEMO_LIMIT = 10_000;
@@ -97,11 +104,19 @@ export class StoreMode implements Mode<StoreHandle> {
    */
   readonly #suffix: string;
 
+  /**
+   * With `migrateFrom: "hono-session@1"`: that library's records are read
+   * too, under the raw id (a UUID) its cookie holds. Consulted only for a
+   * cookie that is not one of our ids.
+   */
+  readonly #v1: boolean;
+
   constructor(options: ResolvedOptions, store: SessionStore) {
     this.#options = options;
     this.#store = store;
     const name = options.cookies.wireName;
     this.#suffix = name === "sid" ? "" : `.${name}`;
+    this.#v1 = options.migrateFrom === V1;
   }
 
   /** The key the store keeps the session with id `token` under. */
@@ -124,6 +139,7 @@ export class StoreMode implements Mode<StoreHandle> {
   ): Promise<Loaded<StoreHandle> | undefined> {
     // A value that is not one of our ids never reaches the store.
     if (!isToken(token)) {
+      if (this.#v1 && isV1Id(token)) return await this.#loadV1(token, c);
       this.#report({ type: "invalid-cookie", reason: "malformed" }, c);
       return undefined;
     }
@@ -156,6 +172,36 @@ export class StoreMode implements Mode<StoreHandle> {
     return { meta, json, parsed, handle: { token, key, record } };
   }
 
+  // A session of hono-session 1.x, kept under its raw id: served as 1.x
+  // would, with its deadline. Its first save moves it to a new id of ours,
+  // like regenerate() (see save()).
+  async #loadV1(
+    token: string,
+    c: Context,
+  ): Promise<Loaded<StoreHandle> | undefined> {
+    const got = this.#store.get(token, c);
+    const stored = isThenable(got) ? await got : got;
+    if (stored === undefined || stored === null) {
+      this.#report({ type: "unknown-id" }, c);
+      return undefined;
+    }
+    const session = readV1(stored);
+    if (session === undefined) {
+      this.#report({ type: "invalid-cookie", reason: "bad-record" }, c);
+      return undefined;
+    }
+    this.#report({ type: "legacy-session", from: V1, step: "loaded" }, c);
+    const meta = v1Meta(session, this.#options, Date.now());
+    return {
+      meta,
+      json: session.json,
+      parsed: session.parsed,
+      // The record a merge starts from, in our terms.
+      handle: { token, key: token, record: { data: session.parsed, ...meta } },
+      migrated: V1,
+    };
+  }
+
   // A session that keeps its id is written with a checked `set`; a
   // regenerated one moves to a new id with the store's checked `replace`.
   // Either way a conflict with another request reloads the session, merges
@@ -167,12 +213,28 @@ export class StoreMode implements Mode<StoreHandle> {
   ): Promise<Saved> {
     const store = this.#store;
     const base = from?.handle;
-    const move = base !== undefined && out.regenerated;
+    // Another library's session moves to an id of ours at its first save.
+    const migrated = from?.migrated;
+    const move = base !== undefined &&
+      (out.regenerated || migrated !== undefined);
     // The store's checked move to a new id, if it has one.
     const replace = move ? store.replace : undefined;
     const keep = base !== undefined && !move;
     const token = keep ? base.token : randomToken();
     const key = keep ? base.key : this.#keyOf(token);
+    if (move && !replace && migrated !== undefined) {
+      // No checked move: at least do not bring back a session ended since
+      // this request read it (with a synchronous store, a Map, nothing can
+      // run between this look and the move below).
+      const got = store.get(base.key, c);
+      const still = isThenable(got) ? await got : got;
+      if (still === undefined || still === null) {
+        this.#reject(
+          "the session was ended by another request while this one ran",
+          c,
+        );
+      }
+    }
     let record: SessionRecord = savedRecord(out.json, out.meta);
     // What `record` was made from: after a merge, the record merged with.
     let made: SessionRecord | undefined = base?.record;
@@ -191,13 +253,27 @@ export class StoreMode implements Mode<StoreHandle> {
           !(error instanceof SessionConflictError) || base === undefined ||
           made === undefined || (move && !replace)
         ) throw error;
-        [record, made] = await this.#merge(base.key, made, record, attempt, c);
+        [record, made] = await this.#merge(
+          base.key,
+          made,
+          record,
+          attempt,
+          c,
+          migrated !== undefined,
+        );
       }
     }
     // Without `replace` (a Map, a store of the app's own): write the new
-    // id, then drop the old one. A concurrent sign-out can then be undone.
+    // id, then drop the old one. A concurrent sign-out can then be undone
+    // (for a 1.x session, only within the look above).
     if (move && !replace) await store.delete(base.key, c);
     if (move) this.#keys.delete(base.token);
+    if (migrated !== undefined) {
+      this.#report(
+        { type: "legacy-session", from: migrated, step: "moved" },
+        c,
+      );
+    }
     return {
       value: token,
       expires: record.expires,
@@ -205,25 +281,33 @@ export class StoreMode implements Mode<StoreHandle> {
     };
   }
 
+  // The request cannot be saved without undoing another one's: 409.
+  #reject(message: string, c: Context): never {
+    this.#report({ type: "conflict", outcome: "rejected" }, c);
+    throw new SessionConflictError(message);
+  }
+
   // Another request wrote first: reload, merge, or refuse with 409.
-  // Returns the merged record and the one it was merged with.
+  // Returns the merged record and the one it was merged with. `v1`: the
+  // session is still hono-session 1.x's, under its old id.
   async #merge(
     key: string,
     made: SessionRecord,
     ours: SessionRecord,
     attempt: number,
     c: Context,
+    v1: boolean,
   ): Promise<[SessionRecord, SessionRecord]> {
-    const reject = (message: string): never => {
-      this.#report({ type: "conflict", outcome: "rejected" }, c);
-      throw new SessionConflictError(message);
-    };
+    const reject = (message: string): never => this.#reject(message, c);
     if (attempt >= MERGE_ATTEMPTS) {
       reject(
         `the session kept changing under this request; gave up after ${MERGE_ATTEMPTS} attempts`,
       );
     }
-    const current = await this.#store.get(key, c);
+    const got = await this.#store.get(key, c);
+    const current = v1 && got !== undefined && got !== null
+      ? v1Record(got, this.#options, Date.now())
+      : got;
     if (
       !isRecord(current) ||
       expiredReason(current, this.#options, Date.now())

@@ -28,6 +28,8 @@ const EDGES = "tests/core/guarantee_edges_test.ts";
 const COMPRESSION = "tests/cookie_mode/compression_test.ts";
 const CHUNKS = "tests/http/chunks_test.ts";
 const CHUNKED_SESSION = "tests/cookie_mode/chunked_session_test.ts";
+const MIGRATE_COOKIE = "tests/migrate/cookie_mode_test.ts";
+const MIGRATE_STORE = "tests/migrate/store_mode_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -378,6 +380,42 @@ const MUTANTS: Mutant[] = [
     find: "WHERE user_id = $1 AND expires > $2",
     replace: "WHERE (user_id = $1 OR 1 = 1) AND expires > $2",
     tests: ["tests/stores/sql_store_test.ts"],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
+    what: "migrateFrom: a 1.x session gets a new deadline instead of its own",
+    find: "session.expires ?? now + maxAge,",
+    replace: "now + maxAge,",
+    tests: [MIGRATE_COOKIE, MIGRATE_STORE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
+    what: "migrateFrom: ids 1.x never drew reach the store",
+    find: "value.length === 36 && UUID.test(value)",
+    replace: "value.length === 36",
+    tests: [MIGRATE_STORE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
+    what: "migrateFrom: _flashKeys that are not names are taken",
+    find: '!keys.every((k) => typeof k === "string")',
+    replace: "false",
+    tests: [MIGRATE_COOKIE, MIGRATE_STORE],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "migrateFrom: a 1.x session is saved under its 1.x id, never moved",
+    find: "(out.regenerated || migrated !== undefined)",
+    replace: "out.regenerated",
+    tests: [MIGRATE_STORE],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what:
+      "migrateFrom: without replace, a 1.x session signed out meanwhile is moved back to life",
+    find: "if (move && !replace && migrated !== undefined) {",
+    replace: "if (false) {",
+    tests: [MIGRATE_STORE],
   },
 ];
 

@@ -32,7 +32,7 @@ export function createApp(mode, store) {
   const options = store
     ? { store }
     : mode === "cookie"
-    ? { secret: SECRET }
+    ? { secret: SECRET, migrateFrom: "hono-session@1" }
     : mode === "chunked"
     ? { secret: SECRET, compression: "deflate-raw", cookieChunks: true }
     : mode === "map"

@@ -1,5 +1,6 @@
 // The integration scenarios, over real HTTP, for any runtime: login, read,
-// flash, regenerate, logout, tampered cookie; with compression and
+// flash, regenerate, logout, tampered cookie, a hono-session 1.2.0 cookie
+// read and moved (cookie mode, migrateFrom); with compression and
 // cookieChunks ("chunked"), a 10 KB session in chunk cookies that grows and
 // shrinks. Plain JavaScript and fetch.
 
@@ -190,8 +191,38 @@ export async function runScenarios(base, mode) {
       }
     },
   );
+  if (mode === "cookie") {
+    await scenario(
+      "a hono-session 1.2.0 cookie is served, then moved to our seal",
+      async () => {
+        jar.clear();
+        jar.set("sid", V1_COOKIE);
+        const first = await send("/");
+        check(first.res.status === 200, `status ${first.res.status}`);
+        check(first.body.user === "ada", `user ${first.body.user}`);
+        check(first.body.notice === "from 1.x", `notice ${first.body.notice}`);
+        // Dropping the flashed value was a write: the session moved.
+        const sid = first.set.find((c) => c.name === "sid");
+        check(sid && !sid.value.startsWith("Fe26.2**"), "a seal of ours");
+        const second = await send("/");
+        check(second.body.user === "ada", "still signed in");
+        check(second.body.notice === null, "the flash was shown once");
+        const tampered = V1_COOKIE.slice(0, 100) +
+          (V1_COOKIE[100] === "A" ? "B" : "A") + V1_COOKIE.slice(101);
+        const refused = await send("/", "GET", `sid=${tampered}`);
+        check(refused.res.status === 200, `status ${refused.res.status}`);
+        check(refused.body.user === null, "a tampered 1.x seal opens nothing");
+      },
+    );
+  }
   return results;
 }
+
+// A cookie issued by hono-session 1.2.0 (npm) with the app's secret, the
+// values { userId: "ada" } and a flashed notice, _expires in 2100: made by
+// running 1.2.0 under Deno (maxAge up to 2100, cookieOptions.maxAge 60).
+const V1_COOKIE =
+  "Fe26.2**a91c042a31ebd489a11e752cfa1833b5966de8b316b2c4118cd00b2be949b11b*nUGmoCNuYOoS50KB4NYGiw*oEwGIZlGh2AN4WN-vcVTCDzWv31D11X6tSmPdKJ78-Y2DOB2V14gt4RwbOPhHRNFgCM2zgw_JII1IpEPspIPEOGJE3mvrdbD_PIGjen9cIaFH8UYlLgkj-vHafj3fHNE**55c7b49d8678655c38668b8148924cd59ddf7ebfe4f74ba04335ac8a1a96b1ee*scjrdBgLXfdopg-H6x79_RwH2soRUrJcm8opXD0SGvc";
 
 /** Prints results as PASS/FAIL lines and returns the number of failures. */
 export function report(runtime, mode, results) {

@@ -12,7 +12,10 @@ import type { SessionMeta } from "../_core/lifetime.ts";
 import { MAX_AGE_LIMIT, type ResolvedOptions } from "../_core/options.ts";
 
 /** The lifetime settings a 1.x session is served under. */
-type Settings = Pick<ResolvedOptions, "maxAge" | "idleMs" | "absoluteMs">;
+type Settings = Pick<
+  ResolvedOptions,
+  "maxAge" | "idleMs" | "touchMs" | "absoluteMs"
+>;
 
 /** The `migrateFrom` value, and the `from` of its events. */
 export const V1 = "hono-session@1";
@@ -94,7 +97,11 @@ export function readV1(value: unknown): V1Session | undefined {
  * `maxAge` from now, as 1.x did. 1.x kept no creation time nor last
  * activity: for `absoluteTimeout` the session counts as created `maxAge`
  * before its deadline (exact when 1.x had the same `maxAge` and no
- * `renew()`), and with `idleTimeout` this request is its last activity.
+ * `renew()`), and with `idleTimeout` this request is its last activity: its
+ * idle deadline is dated one write-back interval (`touchFraction`) early,
+ * so that this request writes the activity back and the session moves.
+ * Otherwise each read would open a fresh idle window, and a 1.x session
+ * only ever read would never idle out.
  */
 export function v1Meta(
   session: V1Session,
@@ -108,7 +115,10 @@ export function v1Meta(
   );
   const created = Math.min(now, v1Deadline - maxAge);
   const deadline = Math.min(v1Deadline, created + settings.absoluteMs);
-  const expires = Math.min(deadline, now + settings.idleMs);
+  const idle = settings.idleMs === Infinity
+    ? Infinity
+    : now + settings.idleMs - settings.touchMs;
+  const expires = Math.min(deadline, idle);
   const meta: SessionMeta = { expires, created };
   if (expires !== deadline) meta.limit = deadline;
   if (session.flash.length > 0) meta.flash = [...session.flash];

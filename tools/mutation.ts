@@ -390,6 +390,14 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "_migrate/hono_session_v1.ts",
+    what:
+      "migrateFrom: with idleTimeout, a 1.x session only read opens a new idle window at every request",
+    find: "now + settings.idleMs - settings.touchMs",
+    replace: "now + settings.idleMs",
+    tests: [MIGRATE_COOKIE, MIGRATE_STORE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
     what: "migrateFrom: ids 1.x never drew reach the store",
     find: "value.length === 36 && UUID.test(value)",
     replace: "value.length === 36",

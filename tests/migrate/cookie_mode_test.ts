@@ -225,6 +225,21 @@ Deno.test("v1 cookie: with idleTimeout and absoluteTimeout, a 1.x session counts
   });
 });
 
+Deno.test("v1 cookie: with idleTimeout, the first read writes its activity back in our seal, and a session then left idle ends", async () => {
+  await withFakeTime(async (clock) => {
+    const browser = await signedInOnV1();
+    const events: SessionEvent[] = [];
+    browser.app = ourApp({ ...withEvents(events), idleTimeout: 600 });
+    clock.tick(3600_000);
+    assert.equal(await browser.step("GET /me"), "200 ada");
+    assert.deepEqual(events, [LOADED, MOVED], "a read, written back");
+    const record = await ourContents(browser.cookies.get("sid")!);
+    assert.equal(record.expires, clock.now() + 600_000);
+    clock.tick(600_000);
+    assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+  });
+});
+
 Deno.test("v1 cookie: a 1.x session without _expires (1.x given maxAge: undefined) is served as 1.x did, with maxAge from now, until it moves", async () => {
   await withFakeTime(async (clock) => {
     const browser = new Browser(

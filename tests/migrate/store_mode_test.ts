@@ -147,6 +147,35 @@ for (const shared of sharedStores) {
     });
   });
 
+  test("with idleTimeout, the first read writes its activity back (the session moves), and a session then left idle ends", async (s) => {
+    await withFakeTime(async (clock) => {
+      const browser = await signedInOnV1({ store: s.store });
+      const uuid = browser.cookies.get("sid")!;
+      const events: SessionEvent[] = [];
+      browser.app = ourApp({
+        store: s.store,
+        migrateFrom: V1,
+        idleTimeout: 600,
+        onEvent: (e) => void events.push(e),
+      });
+      clock.tick(3600_000); // 1.x kept no activity: idle since 1.x counts not
+      assert.equal(await browser.step("GET /me"), "200 ada");
+      assert.deepEqual(events, [LOADED, MOVED], "a read, written back");
+      const token = browser.cookies.get("sid")!;
+      assert.match(token, TOKEN);
+      assert.deepEqual(s.ids(), [storeKey(token)], "the 1.x record is gone");
+      const record = await s.peek(storeKey(token)) as SessionRecord;
+      assert.equal(record.expires, clock.now() + 600_000);
+      // Left idle past the window its first request opened: ended.
+      clock.tick(600_000);
+      assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+      const replay = await browser.app.request("/me", {
+        headers: { cookie: `sid=${uuid}` },
+      });
+      assert.equal(replay.status, 401);
+    });
+  });
+
   test("pending flash values carry over and are dropped after one request", async (s) => {
     const browser = new Browser(v1App({ store: s.store }));
     await browser.step("POST /login?user=ada"); // flashes the welcome

@@ -41,6 +41,8 @@ export interface V1Session {
    * 1.x's `_expires`; undefined when it had none. 1.x given a `maxAge`
    * that is not a number wrote NaN (JSON: null) and compared nothing: such
    * a session never ended, each request got a deadline `maxAge` from now.
+   * Read so from a store; a cookie without one is refused
+   * ({@linkcode readV1Cookie}).
    */
   expires: number | undefined;
   /** 1.x's `_flashKeys` that hold a value: served now, then dropped. */
@@ -89,6 +91,20 @@ export function readV1(value: unknown): V1Session | undefined {
     // A getter that throws, a cycle, a BigInt, nesting too deep for JSON.
     return undefined;
   }
+}
+
+/**
+ * Reads what a 1.x cookie held (see {@linkcode readV1}), taking only a
+ * session with a deadline. The secret is not bound to a purpose in 1.x's
+ * seals, so anything else sealed with iron and the same secret (another
+ * library's cookie, a token of the app's own) opens too; a deadline in
+ * `_expires` is all that tells a 1.x session from those. The 1.x cookies
+ * without one (1.x given a `maxAge` that was not a number) were
+ * browser-session cookies that never ended: not read.
+ */
+export function readV1Cookie(value: unknown): V1Session | undefined {
+  const session = readV1(value);
+  return session?.expires === undefined ? undefined : session;
 }
 
 /**

@@ -398,6 +398,14 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "_migrate/hono_session_v1.ts",
+    what:
+      "migrateFrom: anything sealed with iron and the raw secret is a 1.x cookie, deadline or not",
+    find: "return session?.expires === undefined ? undefined : session;",
+    replace: "return session;",
+    tests: [MIGRATE_COOKIE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
     what: "migrateFrom: ids 1.x never drew reach the store",
     find: "value.length === 36 && UUID.test(value)",
     replace: "value.length === 36",

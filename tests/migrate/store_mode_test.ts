@@ -176,6 +176,28 @@ for (const shared of sharedStores) {
     });
   });
 
+  test("a 1.x record without _expires (1.x given maxAge: undefined) is served as 1.x did, with maxAge from now, until it moves", async (s) => {
+    await withFakeTime(async (clock) => {
+      const browser = await signedInOnV1({
+        store: s.store,
+        maxAge: undefined as unknown as number,
+      });
+      const uuid = browser.cookies.get("sid")!;
+      const { _expires } = await s.peek(uuid) as { _expires?: number };
+      assert.ok(!Number.isFinite(_expires), "no deadline: NaN, null or none");
+      browser.app = ourApp({ store: s.store, migrateFrom: V1, maxAge: 60 });
+      clock.tick(86400_000 * 30);
+      assert.equal(await browser.step("GET /me"), "200 ada", "as 1.x would");
+      assert.equal(browser.cookies.get("sid"), uuid);
+      assert.equal(await browser.step("POST /count"), "200 1");
+      const token = browser.cookies.get("sid")!;
+      const record = await s.peek(storeKey(token)) as SessionRecord;
+      assert.equal(record.expires, clock.now() + 60_000, "a real deadline");
+      clock.tick(60_000);
+      assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+    });
+  });
+
   test("pending flash values carry over and are dropped after one request", async (s) => {
     const browser = new Browser(v1App({ store: s.store }));
     await browser.step("POST /login?user=ada"); // flashes the welcome
@@ -189,6 +211,30 @@ for (const shared of sharedStores) {
       await browser.step("GET /state"),
       '200 {"userId":"ada","n":null,"cart":null,"notice":null,"isNew":false}',
     );
+  });
+
+  test("bound to no cookie name, as in 1.x: a 1.x id of another cookie in the same store is read too; ours are not", async (s) => {
+    const admin = new Browser(v1App({ store: s.store, cookieName: "admin" }));
+    await admin.step("POST /login?user=mallory");
+    await admin.step("GET /state");
+    const uuid = admin.cookies.get("admin")!;
+    const sid = ourApp({ store: s.store, migrateFrom: V1 });
+    const res = await sid.request("/me", {
+      headers: { cookie: `sid=${uuid}` },
+    });
+    assert.equal(await res.text(), "mallory", "1.x read it so too");
+    admin.app = ourApp({
+      store: s.store,
+      cookieName: "admin",
+      migrateFrom: V1,
+    });
+    await admin.step("POST /count");
+    const token = admin.cookies.get("admin")!;
+    assert.match(token, TOKEN);
+    const moved = await sid.request("/me", {
+      headers: { cookie: `sid=${token}` },
+    });
+    assert.equal(moved.status, 401);
   });
 
   test("without migrateFrom, or for ids 1.x never drew, the store is not asked", async (s) => {

@@ -7,7 +7,12 @@
 // sign-out that races the move is never undone (real overlapping
 // requests). Garbage never answers 5xx.
 import assert from "node:assert/strict";
-import type { SessionEvent, SessionRecord } from "../../mod.ts";
+import {
+  session,
+  type SessionEvent,
+  type SessionRecord,
+  userSessions,
+} from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import { storeKey, withFakeTime } from "../_helpers.ts";
 import {
@@ -16,6 +21,7 @@ import {
   LOADED,
   MOVED,
   ourApp,
+  routes,
   type SharedStore,
   sharedStores,
   v1App,
@@ -387,6 +393,40 @@ Deno.test("v1 store [MemoryStore]: the move is the checked replace that regenera
   await browser.step("POST /count");
   assert.deepEqual(calls, [[uuid, storeKey(browser.cookies.get("sid")!)]]);
   assert.equal(store.size, 1);
+  store.close();
+});
+
+Deno.test("v1 store [MemoryStore]: a 1.x session is no user's, whatever its values, until regenerate({ user }) ties it; then listed and revoked", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const browser = await signedInOnV1({ store });
+  const uuid = browser.cookies.get("sid")!;
+  // A value named like our record's user: MemoryStore indexes it, but a
+  // 1.x record is no record of ours, so it is never listed.
+  browser.app = v1App({ store });
+  await browser.step("POST /slow-set?key=user&value=ada");
+  assert.equal((store.get(uuid) as Record<string, unknown>).user, "ada");
+  const users = userSessions(store);
+  assert.deepEqual(await users.list("ada"), []);
+  assert.equal(await users.revokeAll("ada"), 0);
+
+  const app = routes(session({ store, migrateFrom: V1 }));
+  app.post("/tie", (c) => {
+    c.session.regenerate({ user: "ada" });
+    return c.text("ok");
+  });
+  browser.app = app;
+  const replay = browser.tab();
+  assert.equal(await browser.step("GET /me"), "200 ada", "served, untied");
+  assert.deepEqual(await users.list("ada"), []);
+  assert.equal(await browser.step("POST /tie"), "200 ok");
+  assert.match(browser.cookies.get("sid")!, TOKEN);
+  const listed = await users.list("ada");
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]!.values.userId, "ada");
+  assert.equal(await users.revokeAll("ada"), 1);
+  assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+  assert.equal(await replay.step("GET /me"), "401 Unauthorised", "1.x id");
+  assert.equal(store.size, 0);
   store.close();
 });
 

@@ -396,6 +396,20 @@ Deno.test("v1 store [MemoryStore]: the move is the checked replace that regenera
   store.close();
 });
 
+Deno.test("v1 store [MemoryStore]: its sweep leaves 1.x records (they have no expires); a request after their deadline deletes them", async () => {
+  await withFakeTime(async (clock) => {
+    const store = new MemoryStore({ sweepInterval: 0 });
+    const browser = await signedInOnV1({ store, maxAge: 60 });
+    clock.tick(61_000);
+    assert.equal(store.sweep(), 0);
+    assert.equal(store.size, 1);
+    browser.app = ourApp({ store, migrateFrom: V1 });
+    assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+    assert.equal(store.size, 0);
+    store.close();
+  });
+});
+
 Deno.test("v1 store [MemoryStore]: a 1.x session is no user's, whatever its values, until regenerate({ user }) ties it; then listed and revoked", async () => {
   const store = new MemoryStore({ sweepInterval: 0 });
   const browser = await signedInOnV1({ store });

@@ -426,6 +426,14 @@ const MUTANTS: Mutant[] = [
     tests: [MIGRATE_STORE],
   },
   {
+    file: "_core/state.ts",
+    what:
+      "migrateFrom: a write that finds its 1.x session moved meanwhile is dropped, not refused",
+    find: "activityOnly: !changed,",
+    replace: "activityOnly: true,",
+    tests: [MIGRATE_STORE],
+  },
+  {
     file: "_store_mode/mode.ts",
     what:
       "migrateFrom: without replace, a 1.x session signed out meanwhile is moved back to life",

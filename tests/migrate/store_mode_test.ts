@@ -484,6 +484,54 @@ for (const shared of sharedStores) {
     assert.equal(replay.status, 401);
   });
 
+  test("with idleTimeout, two reads racing the move: one moves it, the other is answered as usual, one session", async (s) => {
+    const gates = new Gates();
+    const browser = await signedInOnV1({ store: s.store });
+    const events: SessionEvent[] = [];
+    browser.app = ourApp({
+      store: s.store,
+      migrateFrom: V1,
+      idleTimeout: 600,
+      onEvent: (e) => void events.push(e),
+    }, gates);
+    const a = browser.tab();
+    const b = browser.tab();
+    const heldA = a.fetch("/slow-read?gate=a");
+    const heldB = b.fetch("/slow-read?gate=b");
+    await Promise.all([gates.reached("a"), gates.reached("b")]);
+    gates.open("a");
+    assert.equal(await (await heldA).text(), "ada");
+    gates.open("b");
+    const resB = await heldB;
+    assert.equal(resB.status, 200);
+    assert.equal(await resB.text(), "ada");
+    assert.equal(b.last.length, 0, "no cookie: the browser keeps a's");
+    const token = a.cookies.get("sid")!;
+    assert.deepEqual(s.ids(), [storeKey(token)], "one live session");
+    assert.equal(await a.step("GET /me"), "200 ada");
+    assert.ok(!events.some((e) => e.type === "conflict"), "no conflict");
+  });
+
+  test("with idleTimeout, a read held open while the 1.x session is signed out is answered, and brings nothing back", async (s) => {
+    const gates = new Gates();
+    const browser = await signedInOnV1({ store: s.store });
+    browser.app = ourApp({
+      store: s.store,
+      migrateFrom: V1,
+      idleTimeout: 600,
+    }, gates);
+    const slow = browser.tab();
+    const held = slow.fetch("/slow-read?gate=g");
+    await gates.reached("g");
+    assert.equal(await browser.step("POST /logout"), "200 bye");
+    gates.open("g");
+    const res = await held;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "ada", "it read the session while alive");
+    assert.equal(slow.last.length, 0);
+    assert.deepEqual(s.ids(), [], "nothing brought back, under any id");
+  });
+
   test("two writes racing the move: one moves it, the other gets 409, one session", async (s) => {
     const gates = new Gates();
     const browser = await signedInOnV1({ store: s.store });

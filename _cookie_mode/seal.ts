@@ -13,7 +13,7 @@ import {
   EXPANDED_LIMIT,
   isCompressed,
 } from "./compression.ts";
-import { readV1, type V1Session } from "../_migrate/hono_session_v1.ts";
+import { readV1Cookie, type V1Session } from "../_migrate/hono_session_v1.ts";
 import type { V1Seals } from "../_migrate/v1_seals.ts";
 
 /**
@@ -174,7 +174,7 @@ async function openCustom(
     }
     if (opened === null || opened === undefined) continue;
     if (v1 && Object.hasOwn(opened, "_expires")) {
-      const session = readV1(opened);
+      const session = readV1Cookie(opened);
       return session
         ? { v1: session, keyIndex: key.index }
         : { refused: "bad-record" };

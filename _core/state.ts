@@ -27,6 +27,11 @@ export interface Outgoing {
   meta: SessionMeta;
   /** The session moves to a new id (`regenerate()`). */
   regenerated: boolean;
+  /**
+   * Nothing changed but the idle deadline: the save only writes back the
+   * request's activity (`idleTimeout`).
+   */
+  activityOnly: boolean;
 }
 
 const STATE: unique symbol = Symbol("session state");
@@ -192,9 +197,11 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
       ? stringifyData(this.#data)
       : this.#initial;
     const touched = !this.isNew && this.#lifetime.touch();
-    const changed = this.#forced || touched || json !== this.#initial ||
+    const changed = this.#forced || json !== this.#initial ||
       !sameFlash(flash, this.#flash.loaded) || this.#flash.keepsLoaded;
-    if (!changed || (this.isNew && json === "{}" && !this.#forced)) {
+    if (
+      !(changed || touched) || (this.isNew && json === "{}" && !this.#forced)
+    ) {
       return undefined;
     }
     const meta = this.#lifetime.meta(flash);
@@ -204,7 +211,12 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
       meta.handle = this.#handle ?? randomToken().slice(0, 22);
       meta.seen = Date.now();
     }
-    return { json, meta, regenerated: this.#regenerated };
+    return {
+      json,
+      meta,
+      regenerated: this.#regenerated,
+      activityOnly: !changed,
+    };
   }
 
   // The proxy's traps: members of the API come from here, values from the

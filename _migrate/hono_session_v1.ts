@@ -12,7 +12,10 @@ import type { SessionMeta } from "../_core/lifetime.ts";
 import { MAX_AGE_LIMIT, type ResolvedOptions } from "../_core/options.ts";
 
 /** The lifetime settings a 1.x session is served under. */
-type Settings = Pick<ResolvedOptions, "maxAge" | "idleMs" | "absoluteMs">;
+type Settings = Pick<
+  ResolvedOptions,
+  "maxAge" | "idleMs" | "touchMs" | "absoluteMs"
+>;
 
 /** The `migrateFrom` value, and the `from` of its events. */
 export const V1 = "hono-session@1";
@@ -38,6 +41,8 @@ export interface V1Session {
    * 1.x's `_expires`; undefined when it had none. 1.x given a `maxAge`
    * that is not a number wrote NaN (JSON: null) and compared nothing: such
    * a session never ended, each request got a deadline `maxAge` from now.
+   * Read so from a store; a cookie without one is refused
+   * ({@linkcode readV1Cookie}).
    */
   expires: number | undefined;
   /** 1.x's `_flashKeys` that hold a value: served now, then dropped. */
@@ -89,12 +94,30 @@ export function readV1(value: unknown): V1Session | undefined {
 }
 
 /**
+ * Reads what a 1.x cookie held (see {@linkcode readV1}), taking only a
+ * session with a deadline. The secret is not bound to a purpose in 1.x's
+ * seals, so anything else sealed with iron and the same secret (another
+ * library's cookie, a token of the app's own) opens too; a deadline in
+ * `_expires` is all that tells a 1.x session from those. The 1.x cookies
+ * without one (1.x given a `maxAge` that was not a number) were
+ * browser-session cookies that never ended: not read.
+ */
+export function readV1Cookie(value: unknown): V1Session | undefined {
+  const session = readV1(value);
+  return session?.expires === undefined ? undefined : session;
+}
+
+/**
  * The bookkeeping of a 1.x session at `now`. The deadline is 1.x's, never
  * later (at most 400 days away, the longest a cookie lives); without one,
  * `maxAge` from now, as 1.x did. 1.x kept no creation time nor last
  * activity: for `absoluteTimeout` the session counts as created `maxAge`
  * before its deadline (exact when 1.x had the same `maxAge` and no
- * `renew()`), and with `idleTimeout` this request is its last activity.
+ * `renew()`), and with `idleTimeout` this request is its last activity: its
+ * idle deadline is dated one write-back interval (`touchFraction`) early,
+ * so that this request writes the activity back and the session moves.
+ * Otherwise each read would open a fresh idle window, and a 1.x session
+ * only ever read would never idle out.
  */
 export function v1Meta(
   session: V1Session,
@@ -108,7 +131,10 @@ export function v1Meta(
   );
   const created = Math.min(now, v1Deadline - maxAge);
   const deadline = Math.min(v1Deadline, created + settings.absoluteMs);
-  const expires = Math.min(deadline, now + settings.idleMs);
+  const idle = settings.idleMs === Infinity
+    ? Infinity
+    : now + settings.idleMs - settings.touchMs;
+  const expires = Math.min(deadline, idle);
   const meta: SessionMeta = { expires, created };
   if (expires !== deadline) meta.limit = deadline;
   if (session.flash.length > 0) meta.flash = [...session.flash];

@@ -6,7 +6,7 @@
 // our own are, so a 1.x cookie read again costs a lookup.
 import { Lru } from "../_lib/lru.ts";
 import { IronKey } from "../_cookie_mode/iron.ts";
-import { readV1, type V1Session } from "./hono_session_v1.ts";
+import { readV1Cookie, type V1Session } from "./hono_session_v1.ts";
 
 /** What a 1.x cookie holds in our terms: the session and which secret opened it. */
 export interface OpenedV1 {
@@ -55,7 +55,7 @@ export class V1Seals {
       } catch {
         return { refused: "bad-record" };
       }
-      const session = readV1(flat);
+      const session = readV1Cookie(flat);
       if (session === undefined) return { refused: "bad-record" };
       const opened = { session, keyIndex };
       this.#opened.set(value, opened);

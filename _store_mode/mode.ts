@@ -222,6 +222,18 @@ export class StoreMode implements Mode<StoreHandle> {
     const keep = base !== undefined && !move;
     const token = keep ? base.token : randomToken();
     const key = keep ? base.key : this.#keyOf(token);
+    // A 1.x session this request only read (its activity written back):
+    // if another request moved or ended it meanwhile, there is nothing to
+    // save and nothing to refuse. The browser keeps the cookie it has, and
+    // gets the new one from the request that moved it.
+    const unsaved: Saved | undefined =
+      from?.migrated !== undefined && out.activityOnly
+        ? {
+          value: from.handle.token,
+          expires: from.meta.expires,
+          persistent: from.meta.persistent,
+        }
+        : undefined;
     if (move && !replace && migrated !== undefined) {
       // No checked move: at least do not bring back a session ended since
       // this request read it (with a synchronous store, a Map, nothing can
@@ -229,6 +241,7 @@ export class StoreMode implements Mode<StoreHandle> {
       const got = store.get(base.key, c);
       const still = isThenable(got) ? await got : got;
       if (still === undefined || still === null) {
+        if (unsaved) return unsaved;
         this.#reject(
           "the session was ended by another request while this one ran",
           c,
@@ -253,14 +266,18 @@ export class StoreMode implements Mode<StoreHandle> {
           !(error instanceof SessionConflictError) || base === undefined ||
           made === undefined || (move && !replace)
         ) throw error;
-        [record, made] = await this.#merge(
+        const merged = await this.#merge(
           base.key,
           made,
           record,
           attempt,
           c,
           migrated !== undefined,
+          unsaved !== undefined,
         );
+        // Moved or ended meanwhile, and this request only read it.
+        if (merged === undefined) return unsaved!;
+        [record, made] = merged;
       }
     }
     // Without `replace` (a Map, a store of the app's own): write the new
@@ -289,7 +306,8 @@ export class StoreMode implements Mode<StoreHandle> {
 
   // Another request wrote first: reload, merge, or refuse with 409.
   // Returns the merged record and the one it was merged with. `v1`: the
-  // session is still hono-session 1.x's, under its old id.
+  // session is still hono-session 1.x's, under its old id. `skipEnded`:
+  // a session ended meanwhile is not refused but returns undefined.
   async #merge(
     key: string,
     made: SessionRecord,
@@ -297,7 +315,8 @@ export class StoreMode implements Mode<StoreHandle> {
     attempt: number,
     c: Context,
     v1: boolean,
-  ): Promise<[SessionRecord, SessionRecord]> {
+    skipEnded: boolean,
+  ): Promise<[SessionRecord, SessionRecord] | undefined> {
     const reject = (message: string): never => this.#reject(message, c);
     if (attempt >= MERGE_ATTEMPTS) {
       reject(
@@ -312,6 +331,7 @@ export class StoreMode implements Mode<StoreHandle> {
       !isRecord(current) ||
       expiredReason(current, this.#options, Date.now())
     ) {
+      if (skipEnded) return undefined;
       return reject(
         "the session was ended by another request while this one ran",
       );

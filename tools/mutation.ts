@@ -390,6 +390,22 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "_migrate/hono_session_v1.ts",
+    what:
+      "migrateFrom: with idleTimeout, a 1.x session only read opens a new idle window at every request",
+    find: "now + settings.idleMs - settings.touchMs",
+    replace: "now + settings.idleMs",
+    tests: [MIGRATE_COOKIE, MIGRATE_STORE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
+    what:
+      "migrateFrom: anything sealed with iron and the raw secret is a 1.x cookie, deadline or not",
+    find: "return session?.expires === undefined ? undefined : session;",
+    replace: "return session;",
+    tests: [MIGRATE_COOKIE],
+  },
+  {
+    file: "_migrate/hono_session_v1.ts",
     what: "migrateFrom: ids 1.x never drew reach the store",
     find: "value.length === 36 && UUID.test(value)",
     replace: "value.length === 36",
@@ -407,6 +423,14 @@ const MUTANTS: Mutant[] = [
     what: "migrateFrom: a 1.x session is saved under its 1.x id, never moved",
     find: "(out.regenerated || migrated !== undefined)",
     replace: "out.regenerated",
+    tests: [MIGRATE_STORE],
+  },
+  {
+    file: "_core/state.ts",
+    what:
+      "migrateFrom: a write that finds its 1.x session moved meanwhile is dropped, not refused",
+    find: "activityOnly: !changed,",
+    replace: "activityOnly: true,",
     tests: [MIGRATE_STORE],
   },
   {

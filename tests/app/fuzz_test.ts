@@ -120,6 +120,18 @@ const modes: [string, () => SessionOptions][] = [
   ],
   ["MemoryStore", () => ({ store: new MemoryStore({ sweepInterval: 0 }) })],
   ["Map", () => ({ store: new Map() })],
+  // Reading hono-session 1.x's sessions too changes none of it.
+  [
+    "cookie, migrateFrom",
+    () => ({ secret: SECRET, migrateFrom: "hono-session@1" }),
+  ],
+  [
+    "MemoryStore, migrateFrom",
+    () => ({
+      store: new MemoryStore({ sweepInterval: 0 }),
+      migrateFrom: "hono-session@1",
+    }),
+  ],
 ];
 
 for (const [name, options] of modes) {

@@ -57,6 +57,12 @@ export function routes(middleware: MiddlewareHandler, gates?: Gates): Hono {
     c.session[c.req.query("key") ?? "n"] = c.req.query("value") ?? 1;
     return c.text("ok");
   });
+  // Reads the session, waits at the gate named by ?gate=, writes nothing.
+  app.get("/slow-read", async (c: any) => {
+    const userId = c.session.userId;
+    await gates?.hold(c.req.query("gate") ?? "read");
+    return c.text(userId ?? "-");
+  });
   app.post("/login", async (c: any) => {
     await c.session.regenerate();
     c.session.userId = c.req.query("user") ?? "ada";

@@ -225,37 +225,114 @@ Deno.test("v1 cookie: with idleTimeout and absoluteTimeout, a 1.x session counts
   });
 });
 
-Deno.test("v1 cookie: a 1.x session without _expires (1.x given maxAge: undefined) is served as 1.x did, with maxAge from now, until it moves", async () => {
+Deno.test("v1 cookie: with idleTimeout, the first read writes its activity back in our seal, and a session then left idle ends", async () => {
   await withFakeTime(async (clock) => {
-    const browser = new Browser(
-      v1App({ secret: V1_SECRET, maxAge: undefined as unknown as number }),
-    );
-    await browser.step("POST /login?user=ada");
-    await browser.step("GET /state"); // the welcome, shown
-    const v1Cookie = browser.cookies.get("sid")!;
-    assert.equal((await v1Contents(v1Cookie))._expires ?? null, null);
-    browser.app = ourApp({ secret: V1_SECRET, migrateFrom: V1, maxAge: 60 });
-    clock.tick(86400_000 * 30);
-    assert.equal(await browser.step("GET /me"), "200 ada", "as 1.x would");
-    assert.equal(browser.cookies.get("sid"), v1Cookie);
-    assert.equal(await browser.step("POST /count"), "200 1");
+    const browser = await signedInOnV1();
+    const events: SessionEvent[] = [];
+    browser.app = ourApp({ ...withEvents(events), idleTimeout: 600 });
+    clock.tick(3600_000);
+    assert.equal(await browser.step("GET /me"), "200 ada");
+    assert.deepEqual(events, [LOADED, MOVED], "a read, written back");
     const record = await ourContents(browser.cookies.get("sid")!);
-    assert.equal(record.expires, clock.now() + 60_000, "a real deadline now");
-    clock.tick(60_000);
+    assert.equal(record.expires, clock.now() + 600_000);
+    clock.tick(600_000);
     assert.equal(await browser.step("GET /me"), "401 Unauthorised");
   });
-  // Whatever such a seal holds is values, as 1.x took it: even our
-  // record's names, which only a seal of ours would make a record of.
-  const sealed = await seal(
-    { data: { userId: "ada" }, expires: 1 },
+});
+
+Deno.test("v1 cookie: only a seal with 1.x's deadline is read: one without _expires (1.x given maxAge: undefined) or anything else sealed with the raw secret is no session", async () => {
+  const events: SessionEvent[] = [];
+  const app = ourApp(withEvents(events));
+  const ask = async (cookie: string) => {
+    events.length = 0;
+    const res = await app.request("/me", { headers: { cookie } });
+    return [res.status, events.slice()];
+  };
+  const refused = [401, [{ type: "invalid-cookie", reason: "bad-record" }]];
+
+  // 1.x without a deadline: it wrote _expires as null, then not at all
+  // (and browser-session cookies: no Max-Age).
+  const browser = new Browser(
+    v1App({ secret: V1_SECRET, maxAge: undefined as unknown as number }),
+  );
+  await browser.step("POST /login?user=ada");
+  const first = browser.cookies.get("sid")!;
+  assert.equal((await v1Contents(first))._expires, null);
+  assert.equal(
+    browser.last.findLast((c) => c.name === "sid")!.maxAge,
+    undefined,
+  );
+  await browser.step("GET /state"); // the welcome, shown
+  const second = browser.cookies.get("sid")!;
+  assert.ok(!("_expires" in await v1Contents(second)));
+  assert.equal(await browser.step("GET /me"), "200 ada", "1.x served them");
+  assert.deepEqual(await ask(`sid=${first}`), refused);
+  assert.deepEqual(await ask(`sid=${second}`), refused);
+
+  // The same through a custom encoder (1.2.0's own, handed to both).
+  const encoder = {
+    encode: (data: object, secret: string) => seal(data, secret, defaults),
+    decode: (value: string, secret: string) =>
+      unseal(value, secret, defaults) as Promise<Record<string, unknown>>,
+  };
+  const custom = ourApp({ ...withEvents(events), encoder });
+  for (const cookie of [first, second]) {
+    events.length = 0;
+    const res = await custom.request("/me", {
+      headers: { cookie: `sid=${cookie}` },
+    });
+    assert.deepEqual([res.status, events], refused);
+  }
+
+  // What other code seals with iron and the same secret, no key id: a
+  // token of the app's own, another library's cookie (h3's useSession
+  // shape), our record's names. None of it is a 1.x session.
+  for (
+    const value of [
+      { userId: "victim", purpose: "invite" },
+      { id: "s-1", createdAt: Date.now(), data: { userId: "ada" } },
+      { data: { userId: "ada" }, expires: Date.now() + 60_000 },
+    ]
+  ) {
+    const sealed = await seal(value, V1_SECRET, defaults);
+    assert.deepEqual(
+      await ask(`sid=${sealed}`),
+      refused,
+      JSON.stringify(value),
+    );
+  }
+  // The same objects with a deadline in _expires are read as 1.x's.
+  const withDeadline = await seal(
+    { userId: "ada", _expires: Date.now() + 60_000 },
     V1_SECRET,
     defaults,
   );
-  const res = await ourApp({ secret: V1_SECRET, migrateFrom: V1 }).request(
-    "/me",
-    { headers: { cookie: `sid=${sealed}` } },
-  );
-  assert.equal(res.status, 401);
+  assert.deepEqual(await ask(`sid=${withDeadline}`), [200, [LOADED]]);
+});
+
+Deno.test("v1 cookie: bound to no cookie name, as in 1.x: a 1.x cookie of another cookie name and the same secret is read too; ours are not", async () => {
+  const prefs = new Browser(v1App({ secret: V1_SECRET, cookieName: "prefs" }));
+  await prefs.step("POST /login?user=mallory");
+  await prefs.step("GET /state");
+  const v1Prefs = prefs.cookies.get("prefs")!;
+  const sid = ourApp({ secret: V1_SECRET, migrateFrom: V1 });
+  const res = await sid.request("/me", {
+    headers: { cookie: `sid=${v1Prefs}` },
+  });
+  assert.equal(await res.text(), "mallory", "1.x read it so too");
+  // A seal of ours for "prefs" does not open as "sid".
+  prefs.app = ourApp({
+    secret: V1_SECRET,
+    cookieName: "prefs",
+    migrateFrom: V1,
+  });
+  await prefs.step("POST /count");
+  const ours = prefs.cookies.get("prefs")!;
+  assert.notEqual(ours, v1Prefs);
+  const moved = await sid.request("/me", {
+    headers: { cookie: `sid=${ours}` },
+  });
+  assert.equal(moved.status, 401);
 });
 
 Deno.test("v1 cookie: without migrateFrom it is no session, as before", async () => {
@@ -440,13 +517,12 @@ Deno.test("v1 cookie: fuzzed 1.x seals are no session or the genuine one, never 
       });
       assert.equal(res.status, 200);
       const state = await res.json();
-      // A plain object whose _expires is a future time or none at all (1.x
-      // then gave it maxAge from now), and _flashKeys, if any, names.
+      // A plain object whose _expires is a future time, and _flashKeys, if
+      // any, names.
       const flat = value as { _expires?: unknown; _flashKeys?: unknown };
       const live = value !== null && typeof value === "object" &&
         !Array.isArray(value) &&
-        (flat._expires == null ||
-          (typeof flat._expires === "number" && flat._expires > Date.now())) &&
+        typeof flat._expires === "number" && flat._expires > Date.now() &&
         (flat._flashKeys == null ||
           (Array.isArray(flat._flashKeys) &&
             flat._flashKeys.every((k) => typeof k === "string")));

@@ -7,7 +7,12 @@
 // sign-out that races the move is never undone (real overlapping
 // requests). Garbage never answers 5xx.
 import assert from "node:assert/strict";
-import type { SessionEvent, SessionRecord } from "../../mod.ts";
+import {
+  session,
+  type SessionEvent,
+  type SessionRecord,
+  userSessions,
+} from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import { storeKey, withFakeTime } from "../_helpers.ts";
 import {
@@ -16,6 +21,7 @@ import {
   LOADED,
   MOVED,
   ourApp,
+  routes,
   type SharedStore,
   sharedStores,
   v1App,
@@ -147,6 +153,57 @@ for (const shared of sharedStores) {
     });
   });
 
+  test("with idleTimeout, the first read writes its activity back (the session moves), and a session then left idle ends", async (s) => {
+    await withFakeTime(async (clock) => {
+      const browser = await signedInOnV1({ store: s.store });
+      const uuid = browser.cookies.get("sid")!;
+      const events: SessionEvent[] = [];
+      browser.app = ourApp({
+        store: s.store,
+        migrateFrom: V1,
+        idleTimeout: 600,
+        onEvent: (e) => void events.push(e),
+      });
+      clock.tick(3600_000); // 1.x kept no activity: idle since 1.x counts not
+      assert.equal(await browser.step("GET /me"), "200 ada");
+      assert.deepEqual(events, [LOADED, MOVED], "a read, written back");
+      const token = browser.cookies.get("sid")!;
+      assert.match(token, TOKEN);
+      assert.deepEqual(s.ids(), [storeKey(token)], "the 1.x record is gone");
+      const record = await s.peek(storeKey(token)) as SessionRecord;
+      assert.equal(record.expires, clock.now() + 600_000);
+      // Left idle past the window its first request opened: ended.
+      clock.tick(600_000);
+      assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+      const replay = await browser.app.request("/me", {
+        headers: { cookie: `sid=${uuid}` },
+      });
+      assert.equal(replay.status, 401);
+    });
+  });
+
+  test("a 1.x record without _expires (1.x given maxAge: undefined) is served as 1.x did, with maxAge from now, until it moves", async (s) => {
+    await withFakeTime(async (clock) => {
+      const browser = await signedInOnV1({
+        store: s.store,
+        maxAge: undefined as unknown as number,
+      });
+      const uuid = browser.cookies.get("sid")!;
+      const { _expires } = await s.peek(uuid) as { _expires?: number };
+      assert.ok(!Number.isFinite(_expires), "no deadline: NaN, null or none");
+      browser.app = ourApp({ store: s.store, migrateFrom: V1, maxAge: 60 });
+      clock.tick(86400_000 * 30);
+      assert.equal(await browser.step("GET /me"), "200 ada", "as 1.x would");
+      assert.equal(browser.cookies.get("sid"), uuid);
+      assert.equal(await browser.step("POST /count"), "200 1");
+      const token = browser.cookies.get("sid")!;
+      const record = await s.peek(storeKey(token)) as SessionRecord;
+      assert.equal(record.expires, clock.now() + 60_000, "a real deadline");
+      clock.tick(60_000);
+      assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+    });
+  });
+
   test("pending flash values carry over and are dropped after one request", async (s) => {
     const browser = new Browser(v1App({ store: s.store }));
     await browser.step("POST /login?user=ada"); // flashes the welcome
@@ -160,6 +217,30 @@ for (const shared of sharedStores) {
       await browser.step("GET /state"),
       '200 {"userId":"ada","n":null,"cart":null,"notice":null,"isNew":false}',
     );
+  });
+
+  test("bound to no cookie name, as in 1.x: a 1.x id of another cookie in the same store is read too; ours are not", async (s) => {
+    const admin = new Browser(v1App({ store: s.store, cookieName: "admin" }));
+    await admin.step("POST /login?user=mallory");
+    await admin.step("GET /state");
+    const uuid = admin.cookies.get("admin")!;
+    const sid = ourApp({ store: s.store, migrateFrom: V1 });
+    const res = await sid.request("/me", {
+      headers: { cookie: `sid=${uuid}` },
+    });
+    assert.equal(await res.text(), "mallory", "1.x read it so too");
+    admin.app = ourApp({
+      store: s.store,
+      cookieName: "admin",
+      migrateFrom: V1,
+    });
+    await admin.step("POST /count");
+    const token = admin.cookies.get("admin")!;
+    assert.match(token, TOKEN);
+    const moved = await sid.request("/me", {
+      headers: { cookie: `sid=${token}` },
+    });
+    assert.equal(moved.status, 401);
   });
 
   test("without migrateFrom, or for ids 1.x never drew, the store is not asked", async (s) => {
@@ -315,6 +396,54 @@ Deno.test("v1 store [MemoryStore]: the move is the checked replace that regenera
   store.close();
 });
 
+Deno.test("v1 store [MemoryStore]: its sweep leaves 1.x records (they have no expires); a request after their deadline deletes them", async () => {
+  await withFakeTime(async (clock) => {
+    const store = new MemoryStore({ sweepInterval: 0 });
+    const browser = await signedInOnV1({ store, maxAge: 60 });
+    clock.tick(61_000);
+    assert.equal(store.sweep(), 0);
+    assert.equal(store.size, 1);
+    browser.app = ourApp({ store, migrateFrom: V1 });
+    assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+    assert.equal(store.size, 0);
+    store.close();
+  });
+});
+
+Deno.test("v1 store [MemoryStore]: a 1.x session is no user's, whatever its values, until regenerate({ user }) ties it; then listed and revoked", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const browser = await signedInOnV1({ store });
+  const uuid = browser.cookies.get("sid")!;
+  // A value named like our record's user: MemoryStore indexes it, but a
+  // 1.x record is no record of ours, so it is never listed.
+  browser.app = v1App({ store });
+  await browser.step("POST /slow-set?key=user&value=ada");
+  assert.equal((store.get(uuid) as Record<string, unknown>).user, "ada");
+  const users = userSessions(store);
+  assert.deepEqual(await users.list("ada"), []);
+  assert.equal(await users.revokeAll("ada"), 0);
+
+  const app = routes(session({ store, migrateFrom: V1 }));
+  app.post("/tie", (c) => {
+    c.session.regenerate({ user: "ada" });
+    return c.text("ok");
+  });
+  browser.app = app;
+  const replay = browser.tab();
+  assert.equal(await browser.step("GET /me"), "200 ada", "served, untied");
+  assert.deepEqual(await users.list("ada"), []);
+  assert.equal(await browser.step("POST /tie"), "200 ok");
+  assert.match(browser.cookies.get("sid")!, TOKEN);
+  const listed = await users.list("ada");
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]!.values.userId, "ada");
+  assert.equal(await users.revokeAll("ada"), 1);
+  assert.equal(await browser.step("GET /me"), "401 Unauthorised");
+  assert.equal(await replay.step("GET /me"), "401 Unauthorised", "1.x id");
+  assert.equal(store.size, 0);
+  store.close();
+});
+
 // Real overlapping requests: a handler that read the 1.x session waits at
 // a gate while another request runs to its end.
 for (const shared of sharedStores) {
@@ -353,6 +482,54 @@ for (const shared of sharedStores) {
       headers: { cookie: `sid=${uuid}` },
     });
     assert.equal(replay.status, 401);
+  });
+
+  test("with idleTimeout, two reads racing the move: one moves it, the other is answered as usual, one session", async (s) => {
+    const gates = new Gates();
+    const browser = await signedInOnV1({ store: s.store });
+    const events: SessionEvent[] = [];
+    browser.app = ourApp({
+      store: s.store,
+      migrateFrom: V1,
+      idleTimeout: 600,
+      onEvent: (e) => void events.push(e),
+    }, gates);
+    const a = browser.tab();
+    const b = browser.tab();
+    const heldA = a.fetch("/slow-read?gate=a");
+    const heldB = b.fetch("/slow-read?gate=b");
+    await Promise.all([gates.reached("a"), gates.reached("b")]);
+    gates.open("a");
+    assert.equal(await (await heldA).text(), "ada");
+    gates.open("b");
+    const resB = await heldB;
+    assert.equal(resB.status, 200);
+    assert.equal(await resB.text(), "ada");
+    assert.equal(b.last.length, 0, "no cookie: the browser keeps a's");
+    const token = a.cookies.get("sid")!;
+    assert.deepEqual(s.ids(), [storeKey(token)], "one live session");
+    assert.equal(await a.step("GET /me"), "200 ada");
+    assert.ok(!events.some((e) => e.type === "conflict"), "no conflict");
+  });
+
+  test("with idleTimeout, a read held open while the 1.x session is signed out is answered, and brings nothing back", async (s) => {
+    const gates = new Gates();
+    const browser = await signedInOnV1({ store: s.store });
+    browser.app = ourApp({
+      store: s.store,
+      migrateFrom: V1,
+      idleTimeout: 600,
+    }, gates);
+    const slow = browser.tab();
+    const held = slow.fetch("/slow-read?gate=g");
+    await gates.reached("g");
+    assert.equal(await browser.step("POST /logout"), "200 bye");
+    gates.open("g");
+    const res = await held;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "ada", "it read the session while alive");
+    assert.equal(slow.last.length, 0);
+    assert.deepEqual(s.ids(), [], "nothing brought back, under any id");
   });
 
   test("two writes racing the move: one moves it, the other gets 409, one session", async (s) => {

@@ -144,7 +144,10 @@ export interface SessionStore {
   /**
    * Removes whatever is saved under `id`. A store with `listUser` is also
    * called without a context: from `userSessions()`, when a session is
-   * revoked from outside the request that uses it.
+   * revoked from outside the request that uses it. It may resolve to
+   * whether it removed a live session (the stores of this package do):
+   * `false` tells `userSessions()` that a session it listed had moved on or
+   * ended by itself, so it is not counted as revoked.
    */
   delete(id: string, c?: Context): unknown;
   /**
@@ -175,6 +178,15 @@ export interface SessionStore {
    * ids that follows every `set`, `replace` and `delete` (an entry may lag,
    * as long as this method checks each record it returns) and whose entries
    * expire with their sessions, and its `delete` works without a context.
+   *
+   * It never misses a session that lives throughout the call, even one
+   * that `replace` moves while it runs: that one is listed once, under its
+   * old id or its new one. A listing that reads the index and then the
+   * records must take care: a move between the two reads takes the record
+   * away from the first and the id from the second. (Read both in one
+   * step, or read the index again while a record it named is found gone.)
+   * "Sign out everywhere" relies on it.
+   *
    * The conformance kit's `listsUsers` cases check all of it.
    */
   listUser?(

@@ -105,7 +105,9 @@ export interface StoreConformanceOptions {
    * current one (also from a second app on the store), moved by
    * `regenerate()`, gone after sign-out and expiry; with
    * `checksConflicts`, a request running while its session is revoked
-   * cannot bring it back.
+   * cannot bring it back, and a session that `regenerate()` moves while a
+   * listing reads the store is never missed (revokeAll and revoke end it,
+   * and count it once).
    *
    * Default: whether the store has a `listUser` method, looked at when
    * each case runs. `false` registers these cases as skipped.

@@ -123,14 +123,19 @@ export interface UserSessions<V extends object = Record<string, unknown>> {
    */
   list(user: string, c?: Context): Promise<UserSession<V>[]>;
   /**
-   * Ends the user's session named by `handle`. Returns whether there was
-   * one (false for a handle of another user, or of an ended session).
+   * Ends the user's session named by `handle`, also if `regenerate()` moves
+   * it to a new id meanwhile. Returns whether it ended one: false for a
+   * handle of another user, or of a session that had ended (or ended by
+   * itself meanwhile, with a store whose `delete` says so).
    */
   revoke(user: string, handle: string): Promise<boolean>;
   /**
    * Ends all the user's sessions, or all but the one of the request given
-   * as `except` ("sign out other devices"). Returns how many ended. To end
-   * the current session too, also set `c.session = null` in that request.
+   * as `except` ("sign out other devices"): every one that exists when it
+   * is called, also one that `regenerate()` moves to a new id meanwhile (a
+   * session signed in after it returned lives). Returns how many it ended.
+   * To end the current session too, also set `c.session = null` in that
+   * request.
    */
   revokeAll(
     user: string,
@@ -239,7 +244,11 @@ export function userSessions<V extends object = Record<string, unknown>>(
 
   // Deletes the sessions `pick` chooses, listing again until none is left:
   // a regenerate() racing the delete moves a session to a new id (and its
-  // index entry with it, in one step), where the next listing finds it.
+  // index entry with it), where the next listing finds it. A listing never
+  // misses a session that moves while it runs (the listUser contract), so
+  // a listing with nothing to delete means nothing is left. Returns how
+  // many sessions ended, one per handle: a delete that resolves to false
+  // removed nothing (the session had moved on, or ended meanwhile).
   async function revokeWhere(
     user: string,
     pick: (found: Found) => boolean | Promise<boolean>,
@@ -252,8 +261,9 @@ export function userSessions<V extends object = Record<string, unknown>>(
       }
       if (targets.length === 0) return ended.size;
       for (const found of targets) {
-        await store.delete(found.id);
-        ended.add(found.record.handle ?? found.id);
+        if (await store.delete(found.id) !== false) {
+          ended.add(found.record.handle ?? found.id);
+        }
       }
     }
     throw new Error(

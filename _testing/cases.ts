@@ -923,4 +923,104 @@ export const CASES: readonly Case[] = [
       }
     },
   },
+  {
+    title:
+      "users: a session that regenerate() moves while a listing reads the store is never missed: revokeAll and revoke end it",
+    group: "users-race",
+    async run(store) {
+      // The app's store holds the first write of a request at a gate once
+      // armed: a regenerate() that has loaded its session waits there
+      // before it moves the session.
+      let gate: { reached(): void; open: Promise<void> } | undefined;
+      const held = async <T>(write: () => T): Promise<Awaited<T>> => {
+        const at = gate;
+        gate = undefined;
+        if (at !== undefined) {
+          at.reached();
+          await at.open;
+        }
+        return await write();
+      };
+      const gated: SessionStore = {
+        get: (id, c) => store.get(id, c),
+        set: (id, record, c) => held(() => store.set(id, record, c)),
+        delete: (id, c) => store.delete(id, c),
+        listUser: (user) => store.listUser!(user),
+      };
+      if (store.replace) {
+        gated.replace = (oldId, newId, record, c) =>
+          held(() => store.replace!(oldId, newId, record, c));
+      }
+      const app = testApp({ store: gated });
+      // userSessions sees the store as it is, except that its first
+      // listing lets the held move go on: at once (the listing has only
+      // started its first read), after a microtask, or after 1, 2 or 4
+      // turns of the event loop. Where in the listing the move lands
+      // depends on the store; across the five, it lands between its steps.
+      let letGo: (() => void) | undefined;
+      let turns = 0;
+      const sessions = userSessions({
+        get: (id, c) => store.get(id, c),
+        set: (id, record, c) => store.set(id, record, c),
+        delete: (id, c) => store.delete(id, c),
+        listUser(user) {
+          const listing = store.listUser!(user);
+          const go = letGo;
+          letGo = undefined;
+          if (go === undefined) return listing;
+          if (turns < 0) go();
+          else if (turns === 0) queueMicrotask(go);
+          else {
+            void (async () => {
+              for (let i = 0; i < turns; i++) await sleep(0);
+              go();
+            })();
+          }
+          return listing;
+        },
+      });
+      for (const revoke of ["revokeAll", "revoke"] as const) {
+        for (const after of [-1, 0, 1, 2, 4]) {
+          const what = `${revoke}, the move let go ${
+            after < 0
+              ? "at once"
+              : after === 0
+              ? "after a microtask"
+              : `after ${after} turns`
+          }`;
+          const user = aUser();
+          const a = await device(app, user);
+          const [listed] = await sessions.list(user);
+          let open!: () => void;
+          const reached = new Promise<void>((resolve) => {
+            gate = { reached: resolve, open: new Promise((go) => open = go) };
+          });
+          // revokeAll races a sign-in on top of the session (a new handle),
+          // revoke a plain regenerate() (the same handle).
+          const moving = a.fetch(
+            revoke === "revokeAll" ? `/signin?user=${user}` : "/regenerate",
+            { method: "POST" },
+          );
+          await reached;
+          letGo = open;
+          turns = after;
+          const ended = revoke === "revokeAll"
+            ? await sessions.revokeAll(user)
+            : Number(await sessions.revoke(user, listed!.handle));
+          const res = await moving;
+          assert.deepEqual(
+            await a.text("/read"),
+            [200, "-"],
+            `${what}: the session lives on`,
+          );
+          assert.deepEqual(await sessions.list(user), [], what);
+          assert.ok(
+            res.status === 200 || res.status === 409,
+            `${what}: the move answered ${res.status} ${await res.text()}`,
+          );
+          assert.equal(ended, 1, `${what}: how many ended`);
+        }
+      }
+    },
+  },
 ];

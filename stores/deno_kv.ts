@@ -108,6 +108,9 @@ export interface DenoKvStoreOptions {
   prefix?: readonly KvKeyPart[] | undefined;
 }
 
+/** How many times a listing reads a user's index again (see listUser). */
+const LIST_ROUNDS = 8;
+
 /** Deno KV's limit on one value, serialized. */
 const VALUE_LIMIT = 65_536;
 /** Deno KV's limit on one key, encoded. */
@@ -338,17 +341,26 @@ export class DenoKvStore implements SessionStore {
    * Removes the session saved under `id`, and its user's index entry if it
    * was tied to one. Needs no context: a session can be revoked from
    * outside a request.
+   *
+   * @returns Whether a live session was removed (false when there was
+   *   none, or `regenerate()` moved it away first).
    */
-  async delete(id: string): Promise<void> {
+  async delete(id: string): Promise<boolean> {
     const key = this.key(id);
-    const { value } = await this.#kv.get(key);
-    const user = decodeRecord(value, -Infinity)?.user;
-    if (user === undefined) {
-      await this.#kv.delete(key);
-      return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { value, versionstamp } = await this.#kv.get(key);
+      if (versionstamp === null) return false;
+      const user = decodeRecord(value, -Infinity)?.user;
+      // Only the entry as read: one written or moved meanwhile is read
+      // again, so the index entry deleted is the right one.
+      const op = this.#kv.atomic().check({ key, versionstamp }).delete(key);
+      if (user !== undefined) op.delete(this.#userKey(user, id));
+      if ((await op.commit()).ok) {
+        return typeof value === "string" && decodeRecord(value) !== undefined;
+      }
     }
-    await this.#kv.atomic().delete(key).delete(this.#userKey(user, id))
-      .commit();
+    await this.#kv.delete(key);
+    return true;
   }
 
   // Where the index entry of a user's session lives.
@@ -378,26 +390,43 @@ export class DenoKvStore implements SessionStore {
       );
     }
     const prefix = [...this.#prefix, 0, user];
-    const ids: string[] = [];
-    for await (const { key } of kv.list({ prefix })) {
-      const id = key[key.length - 1];
-      if (typeof id === "string") ids.push(id);
-    }
     const found: UserSessionEntry[] = [];
-    await Promise.all(ids.map(async (id) => {
-      const key = this.key(id);
-      const { value, versionstamp } = await kv.get(key);
-      const record = typeof value === "string"
-        ? decodeRecord(value)
-        : undefined;
-      if (record?.user === user) found.push({ id, record });
-      else if (record === undefined) {
-        // The session is gone or past its deadline: its index entry goes,
-        // unless a request saved the session again meanwhile.
-        await kv.atomic().check({ key, versionstamp }).delete([...prefix, id])
-          .commit();
+    const read = new Set<string>();
+    // The index first, then the records: a regenerate() between the two
+    // reads deletes a record the index named, in the operation that
+    // indexed the new id. So while a record the index named is found gone,
+    // the index is read again for ids not read yet.
+    for (let round = 0;; round++) {
+      const ids: string[] = [];
+      let gone = false;
+      for await (const { key } of kv.list({ prefix })) {
+        const id = key[key.length - 1];
+        if (typeof id !== "string" || read.has(id)) continue;
+        ids.push(id);
+        read.add(id);
       }
-    }));
-    return found;
+      if (ids.length === 0) return found;
+      if (round === LIST_ROUNDS) {
+        throw new Error(
+          `DenoKvStore: the sessions of this user kept moving while they were listed; gave up after ${LIST_ROUNDS} rounds`,
+        );
+      }
+      await Promise.all(ids.map(async (id) => {
+        const key = this.key(id);
+        const { value, versionstamp } = await kv.get(key);
+        const record = typeof value === "string"
+          ? decodeRecord(value)
+          : undefined;
+        if (record?.user === user) found.push({ id, record });
+        else if (record === undefined) {
+          if (versionstamp === null) gone = true;
+          // The session is gone or past its deadline: its index entry goes,
+          // unless a request saved the session again meanwhile.
+          await kv.atomic().check({ key, versionstamp }).delete([...prefix, id])
+            .commit();
+        }
+      }));
+      if (!gone) return found;
+    }
   }
 }

@@ -208,10 +208,14 @@ export class MemoryStore implements SessionStore {
   /**
    * Removes the session saved under `id`. Needs no context: a session can
    * be revoked from outside a request.
+   *
+   * @returns Whether a live session was removed.
    */
-  delete(id: string): void {
+  delete(id: string): boolean {
     const entry = this.#entries.get(id);
-    if (entry !== undefined) this.#drop(id, entry);
+    if (entry === undefined) return false;
+    this.#drop(id, entry);
+    return entry.record.expires > Date.now();
   }
 
   /**

@@ -360,7 +360,8 @@ function statementsOf(dialect: SqlDialect, table: string): Statements {
       `WHERE id = $1 AND version = $7 ` +
       `AND NOT EXISTS (SELECT 1 FROM ${t} AS taken WHERE taken.id = $2) ` +
       `RETURNING version`,
-    delete: `DELETE FROM ${t} WHERE id = $1`,
+    // $1 id, $2 now: whether a live row went.
+    delete: `DELETE FROM ${t} WHERE id = $1 RETURNING expires > $2 AS live`,
     // $1 now, $2 limit. PostgreSQL skips rows another sweep has locked.
     sweep: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} ` +
       `WHERE expires <= $1 LIMIT $2${
@@ -797,9 +798,14 @@ export class SqlStore implements SessionStore {
     this.#startSweeping();
   }
 
-  /** Removes the session saved under `id`. */
-  async delete(id: string): Promise<void> {
-    await this.#query(this.#sql.delete, [id]);
+  /**
+   * Removes the session saved under `id`.
+   *
+   * @returns Whether a live session was removed.
+   */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.#query(this.#sql.delete, [id, Date.now()]);
+    return rows.some((row) => row.live === true || Number(row.live) === 1);
   }
 
   /**

@@ -51,12 +51,19 @@ export class RedisServer {
   readonly port: number;
   readonly dir: string;
   readonly #durable: boolean;
+  readonly #args: readonly string[];
   #child: Deno.ChildProcess | undefined;
 
-  private constructor(port: number, dir: string, durable: boolean) {
+  private constructor(
+    port: number,
+    dir: string,
+    durable: boolean,
+    args: readonly string[],
+  ) {
     this.port = port;
     this.dir = dir;
     this.#durable = durable;
+    this.#args = args;
   }
 
   get url(): string {
@@ -64,17 +71,26 @@ export class RedisServer {
   }
 
   /**
-   * Starts a server on a free port and waits until it answers. `durable`
-   * (the default) writes every change to an fsync'ed append-only file, so
-   * data survives a kill; benchmarks turn it off.
+   * Starts a server on a free port (or `port`) and waits until it answers.
+   * `durable` (the default) writes every change to an fsync'ed append-only
+   * file, so data survives a kill; benchmarks turn it off. `args` go to
+   * redis-server after the store's own (a cluster node's settings).
    */
-  static async start({ durable = true } = {}): Promise<RedisServer> {
-    const server = new RedisServer(
-      freePort(),
-      await Deno.makeTempDir({ prefix: "hono-session-redis-" }),
-      durable,
-    );
-    await server.resume();
+  static async start(
+    { durable = true, port, args = [] }: {
+      durable?: boolean;
+      port?: number;
+      args?: readonly string[];
+    } = {},
+  ): Promise<RedisServer> {
+    const dir = await Deno.makeTempDir({ prefix: "hono-session-redis-" });
+    const server = new RedisServer(port ?? freePort(), dir, durable, args);
+    try {
+      await server.resume();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 
@@ -96,11 +112,15 @@ export class RedisServer {
         "always",
         "--protected-mode",
         "no",
+        ...this.#args,
       ],
       stdout: "null",
       stderr: "null",
     }).spawn();
-    for (let i = 0; i < 200; i++) {
+    // A server that cannot start (its port was taken meanwhile) exits.
+    let exited = false;
+    void this.#child.status.then(() => exited = true);
+    for (let i = 0; i < 200 && !exited; i++) {
       try {
         const conn = await Deno.connect({
           hostname: "127.0.0.1",
@@ -118,20 +138,50 @@ export class RedisServer {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    throw new Error(
+      `redis-server did not start on port ${this.port}${
+        exited ? " (it exited: was the port taken?)" : ""
+      }`,
+    );
   }
 
   /** Kills the server at once (SIGKILL), as a crash would. */
   async kill(): Promise<void> {
-    this.#child?.kill("SIGKILL");
+    try {
+      this.#child?.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
     await this.#child?.status;
     this.#child = undefined;
+  }
+
+  /**
+   * Stops the server without waiting (SIGTERM) and removes its data: for
+   * an `unload` listener, which cannot wait.
+   */
+  stopNow(): void {
+    try {
+      this.#child?.kill("SIGTERM");
+    } catch {
+      // already exited
+    }
+    this.#child = undefined;
+    try {
+      Deno.removeSync(this.dir, { recursive: true });
+    } catch {
+      // already gone
+    }
   }
 
   /** Stops the server and removes its data. */
   async stop(): Promise<void> {
     if (this.#child) {
-      this.#child.kill("SIGTERM");
+      try {
+        this.#child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
       await this.#child.status;
       this.#child = undefined;
     }

@@ -223,11 +223,52 @@ const MUTANTS: Mutant[] = [
     tests: ["tests/stores/conformance_test.ts"],
   },
   {
-    file: "stores/redis.ts",
+    file: "stores/_redis/atomic.ts",
     what: "RedisStore's replace script overwrites a taken id",
     find: 'if redis.call("EXISTS", KEYS[2]) == 1 then return 0 end',
     replace: "",
     tests: ["tests/stores/redis_store_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a cluster move that fails leaves its new record behind",
+    find: "      if (!moved) {\n",
+    replace: "      if (false) {\n",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a cluster move indexes the new id only once the old record is gone",
+    find: "      if (index !== undefined) {\n",
+    replace: "      if (false) {\n",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a cluster listing trusts its first read of the index",
+    find: "      if (!newlyGone) {\n",
+    replace: "      if (true) {\n",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a cluster listing shows a session being moved under both ids",
+    find: "listed.add(records.get(oldId) !== undefined ? oldId : newId);",
+    replace: "listed.add(oldId).add(newId);",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what:
+      "a cluster write that pushes the deadline back leaves the index score behind",
+    find: "(before?.user !== user || reachOf(record) > reachOf(before))",
+    replace: "before?.user !== user",
+    tests: ["tests/stores/redis_cluster_test.ts"],
     redis: true,
   },
   {
@@ -283,17 +324,33 @@ const MUTANTS: Mutant[] = [
   {
     file: "user_sessions.ts",
     what: "revokeAll misses a session regenerate() moved meanwhile",
-    find: "        ended.add(found.record.handle ?? found.id);\n      }\n",
+    find:
+      "          ended.add(found.record.handle ?? found.id);\n        }\n      }\n",
     replace:
-      "        ended.add(found.record.handle ?? found.id);\n      }\n      return ended.size;\n",
+      "          ended.add(found.record.handle ?? found.id);\n        }\n      }\n      return ended.size;\n",
+    tests: ["tests/stores/conformance_test.ts"],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "revokeAll counts a session it found moved on as one it ended",
+    find: "if (await store.delete(found.id) !== false) {",
+    replace: "if (await store.delete(found.id) !== 42) {",
     tests: ["tests/stores/conformance_test.ts"],
   },
   {
     file: "stores/deno_kv.ts",
     what: "a sign-out leaves the user's index entry behind",
-    find: "await this.#kv.atomic().delete(key).delete(this.#userKey(user, id))",
-    replace: "await this.#kv.atomic().delete(key)",
+    find: "if (user !== undefined) op.delete(this.#userKey(user, id));",
+    replace: "",
     tests: ["tests/stores/deno_kv_store_test.ts"],
+  },
+  {
+    file: "stores/deno_kv.ts",
+    what:
+      "DenoKvStore reads the index, then the records, once (a move in between is missed)",
+    find: "      if (!gone) return found;",
+    replace: "      return found;",
+    tests: ["tests/stores/conformance_test.ts"],
   },
   {
     file: "_cookie_mode/compression.ts",

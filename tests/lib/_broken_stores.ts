@@ -47,6 +47,7 @@ const BROKEN = {
   everyonesSessions: "lists every session as the user's",
   expiredListed: "lists expired sessions of a user",
   deleteNeedsContext: "cannot delete outside a request",
+  twoStepListing: "lists ids, then records, a turn apart",
 } as const;
 
 // Claims its own expiry check, but hands back whatever it holds.
@@ -246,6 +247,25 @@ storeConformance(BROKEN.deleteNeedsContext, () => {
     delete(id: string, c?: Context) {
       if (c === undefined) throw new TypeError("no context");
       inner.delete(id);
+    },
+  }));
+  return { store };
+}, { checksConflicts: true, checksExpiry: true, listsUsers: true });
+
+// Lists in two steps, the ids and then their records, a turn of the event
+// loop apart (as a store reading an index, then the sessions): a session
+// that regenerate() moves in between is in neither read.
+storeConformance(BROKEN.twoStepListing, () => {
+  const store = memoryWith((inner) => ({
+    async listUser(user) {
+      const ids = inner.listUser(user).map(({ id }) => id);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const found: UserSessionEntry[] = [];
+      for (const id of ids) {
+        const record = inner.get(id);
+        if (record) found.push({ id, record });
+      }
+      return found;
     },
   }));
   return { store };

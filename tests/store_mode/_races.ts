@@ -1,6 +1,7 @@
 // What the race tests share: each store that checks its writes (started
-// fresh for each test, Redis and PostgreSQL only when installed), named
-// gates that hold a request open, and a second tab holding the same cookie.
+// fresh for each test, Redis and PostgreSQL only when installed; on the
+// process's one Redis Cluster, a key prefix of its own), named gates that
+// hold a request open, and a second tab holding the same cookie.
 import { createClient } from "redis";
 import type { SessionStore } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
@@ -14,27 +15,39 @@ import {
   PostgresServer,
 } from "../../support/postgres_server.ts";
 import { nodePostgres, sqlite } from "../stores/_sql_engines.ts";
+import { RedisCluster } from "../../support/redis_cluster.ts";
+import { clusterClients } from "../stores/_redis_clusters.ts";
 
 export interface Subject {
   store: SessionStore;
+  /**
+   * The same sessions through a connection of its own, as another instance
+   * of the app sees them (a process-local store: the store itself).
+   */
+  elsewhere: SessionStore;
   /** How many sessions the store holds. */
   count(): Promise<number>;
   close(): Promise<void>;
 }
+
+let clusterRuns = 0;
 
 export const subjects: [string, () => Promise<Subject>, boolean][] = [
   ["MemoryStore", () => {
     const store = new MemoryStore({ sweepInterval: 0 });
     return Promise.resolve({
       store,
+      elsewhere: store,
       count: () => Promise.resolve(store.size),
       close: () => Promise.resolve(store.close()),
     });
   }, true],
   ["DenoKvStore", async () => {
     const kv = await Deno.openKv(":memory:");
+    const store = new DenoKvStore(kv);
     return {
-      store: new DenoKvStore(kv),
+      store,
+      elsewhere: store,
       count: async () =>
         (await Array.fromAsync(kv.list({ prefix: [] }))).length,
       close: () => Promise.resolve(kv.close()),
@@ -42,25 +55,53 @@ export const subjects: [string, () => Promise<Subject>, boolean][] = [
   }, true],
   ["RedisStore", async () => {
     const server = await RedisServer.start({ durable: false });
-    const client = createClient({ url: server.url, disableOfflineQueue: true });
-    client.on("error", () => {});
-    await client.connect();
+    const [client, other] = await Promise.all([0, 1].map(async () => {
+      const client = createClient({
+        url: server.url,
+        disableOfflineQueue: true,
+      });
+      client.on("error", () => {});
+      return await client.connect();
+    }));
     return {
-      store: new RedisStore(client),
-      count: async () => Number(await client.sendCommand(["DBSIZE"])),
+      store: new RedisStore(client!),
+      elsewhere: new RedisStore(other!),
+      count: async () => Number(await client!.sendCommand(["DBSIZE"])),
       close: async () => {
-        await client.close();
+        await client!.close();
+        await other!.close();
         await server.stop();
       },
     };
   }, redisAvailable],
+  ...clusterClients.map(([client, connect]) =>
+    [`RedisStore on Redis Cluster (${client})`, async () => {
+      const cluster = await RedisCluster.shared();
+      const [one, two] = await Promise.all([
+        connect(cluster),
+        connect(cluster),
+      ]);
+      const prefix = `race${++clusterRuns}:`;
+      return {
+        store: new RedisStore(one.client, { prefix }),
+        elsewhere: new RedisStore(two.client, { prefix }),
+        count: async () => (await cluster.keys(`${prefix}*`)).flat().length,
+        close: async () => {
+          await one.close();
+          await two.close();
+        },
+      };
+    }, redisAvailable] as [string, () => Promise<Subject>, boolean]
+  ),
   ["SqlStore (PostgreSQL)", async () => {
     const server = await PostgresServer.start();
     const conn = nodePostgres.connect(server.url);
+    const other = nodePostgres.connect(server.url);
     const store = new SqlStore(conn.client, { sweepInterval: 0 });
     await store.createTable();
     return {
       store,
+      elsewhere: new SqlStore(other.client, { sweepInterval: 0 }),
       count: async () =>
         Number(
           (await conn.raw(
@@ -70,6 +111,7 @@ export const subjects: [string, () => Promise<Subject>, boolean][] = [
         ),
       close: async () => {
         await conn.close();
+        await other.close();
         await server.stop();
       },
     };
@@ -80,6 +122,7 @@ export const subjects: [string, () => Promise<Subject>, boolean][] = [
     await store.createTable();
     return {
       store,
+      elsewhere: store,
       count: async () =>
         Number(
           (await conn.raw(

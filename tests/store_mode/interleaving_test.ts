@@ -22,7 +22,8 @@
 //     cookies).
 //
 // Stores: MemoryStore, DenoKvStore (":memory:"), RedisStore (a real
-// redis-server, ignored when none is installed), SqlStore on PostgreSQL (a
+// redis-server, and a real three-master Redis Cluster with each cluster
+// client; ignored when none is installed), SqlStore on PostgreSQL (a
 // real server, ignored when none is installed) and on SQLite (node:sqlite),
 // and a plain Map. A Map
 // cannot tell that an entry changed since a request read it (the last write
@@ -47,6 +48,8 @@ import {
 import { MemoryStore } from "../../stores/memory.ts";
 import { DenoKvStore } from "../../stores/deno_kv.ts";
 import { RedisStore } from "../../stores/redis.ts";
+import { RedisCluster } from "../../support/redis_cluster.ts";
+import { clusterClients } from "../stores/_redis_clusters.ts";
 import { setCookies, storeKey } from "../_helpers.ts";
 import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
 import { SqlStore } from "../../stores/sql.ts";
@@ -282,6 +285,22 @@ const STORES: StoreKind[] = [
       };
     },
   },
+  // On a cluster a regenerate() and a tied write take several steps, each on
+  // one slot: the orderings of the store calls run over them as they are.
+  ...clusterClients.map(([client, connect]): StoreKind => ({
+    name: `RedisStore on Redis Cluster (${client})`,
+    invariants: ALL,
+    ignore: !redisAvailable,
+    async open() {
+      const { client, close } = await connect(await RedisCluster.shared());
+      let run = 0;
+      const tag = crypto.randomUUID().slice(0, 6);
+      return {
+        fresh: () => new RedisStore(client, { prefix: `il${run++}-${tag}:` }),
+        close,
+      };
+    },
+  })),
   {
     name: "SqlStore (PostgreSQL)",
     invariants: ALL,

@@ -1,0 +1,437 @@
+// RedisStore on a real Redis Cluster (three masters on loopback, started
+// once for this file): the conformance suite with node-redis createCluster()
+// and ioredis Cluster as they come, and with a hash-tagged prefix; sessions
+// spread over the masters; the user index in the user's slot; a
+// regenerate() that fails at any of its steps leaves the old session whole;
+// the clients the store refuses, and the error a single-server client gets
+// from a cluster node. The race tests (tests/store_mode/) run on the
+// cluster too, through _races.ts.
+import assert from "node:assert/strict";
+import { createClient, createCluster } from "redis";
+import { Cluster } from "ioredis";
+import { Hono } from "hono";
+import {
+  session,
+  SessionConflictError,
+  type SessionRecord,
+  userSessions,
+} from "../../mod.ts";
+import { RedisStore } from "../../stores/redis.ts";
+import { storeConformance } from "../../testing.ts";
+import { CASES } from "../../_testing/cases.ts";
+import { basicApp, Jar, storeKey } from "../_helpers.ts";
+import {
+  RedisCluster,
+  redisClusterAvailable,
+  redisClusterMissing,
+  redisClusterRequired,
+} from "../../support/redis_cluster.ts";
+import { type ClusterClient, clusterClients } from "./_redis_clusters.ts";
+
+let runs = 0;
+
+/**
+ * The same client, with a lever: `hold(match)` makes the next command that
+ * `match`es wait (unsent) until `release()`; `reached` settles when it
+ * arrives.
+ */
+function holding(client: ClusterClient["client"]) {
+  let hook:
+    | { match(args: string[]): boolean; arrive(): void; wait: Promise<void> }
+    | undefined;
+  const proxy = new Proxy(client, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property !== "call" && property !== "sendCommand") {
+        return value.bind(target);
+      }
+      return async (...params: unknown[]) => {
+        // ioredis: call(command, ...args); node-redis cluster:
+        // sendCommand(firstKey, isReadonly, args).
+        const args = property === "call"
+          ? params as string[]
+          : params[2] as string[];
+        const at = hook;
+        if (at?.match(args)) {
+          hook = undefined;
+          at.arrive();
+          await at.wait;
+        }
+        return await value.apply(target, params);
+      };
+    },
+  });
+  return {
+    client: proxy,
+    hold(match: (args: string[]) => boolean) {
+      let release!: () => void;
+      let arrive!: () => void;
+      const reached = new Promise<void>((r) => arrive = r);
+      const wait = new Promise<void>((r) => release = r);
+      hook = { match, arrive, wait };
+      return { reached, release };
+    },
+  };
+}
+/** A key prefix no other test on the shared cluster uses. */
+const aPrefix = (): string => `t${++runs}-${crypto.randomUUID().slice(0, 6)}:`;
+
+const record = (
+  data: Record<string, unknown>,
+  user?: string,
+): SessionRecord => ({
+  data,
+  expires: Date.now() + 60_000,
+  ...(user === undefined ? {} : { user }),
+});
+
+/** An app tying sessions to users, answering 409 on conflicts. */
+function usersApp(store: RedisStore, maxAge?: number) {
+  const app = new Hono()
+    .use(session<{ userId?: string }>({ store, maxAge }))
+    .get("/read", (c) => c.text(c.session.userId ?? "-"))
+    .post("/signin", (c) => {
+      const user = c.req.query("user")!;
+      c.session.regenerate({ user });
+      c.session.userId = user;
+      return c.text("ok");
+    })
+    .post("/regenerate", (c) => {
+      c.session.regenerate();
+      return c.text("ok");
+    })
+    .post("/renew", (c) => {
+      c.session.renew(Number(c.req.query("maxAge")));
+      return c.text("ok");
+    })
+    .post("/logout", (c) => {
+      c.session = null;
+      return c.text("bye");
+    });
+  app.onError((err, c) =>
+    c.text(
+      `${err.name}: ${err.message}`,
+      err instanceof SessionConflictError ? 409 : 500,
+    )
+  );
+  return app;
+}
+
+/** Runs `fn` with a client of the shared cluster, closed after. */
+async function withClient(
+  connect: (cluster: RedisCluster) => Promise<ClusterClient>,
+  fn: (client: ClusterClient, cluster: RedisCluster) => Promise<void>,
+): Promise<void> {
+  const cluster = await RedisCluster.shared();
+  const client = await connect(cluster);
+  try {
+    await fn(client, cluster);
+  } finally {
+    await client.close();
+  }
+}
+
+if (!redisClusterAvailable && redisClusterRequired) {
+  Deno.test("RedisStore on Redis Cluster: redis-server is required under CI=true", () => {
+    throw new Error(`CI=true and ${redisClusterMissing}`);
+  });
+} else if (!redisClusterAvailable) {
+  Deno.test({
+    name:
+      "RedisStore on Redis Cluster (skipped: redis-server not installed; apt-get install -y redis-server)",
+    ignore: true,
+    fn() {},
+  });
+} else {
+  for (const [name, connect] of clusterClients) {
+    for (const tagged of [false, true]) {
+      const what = tagged
+        ? `RedisStore on Redis Cluster (${name}, prefix with a hash tag)`
+        : `RedisStore on Redis Cluster (${name})`;
+      Deno.test(`${what} conforms`, async (t) => {
+        await withClient(connect, async ({ client }) => {
+          const cases: [string, () => Promise<void>][] = [];
+          storeConformance(what, () => ({
+            store: new RedisStore(client, {
+              prefix: tagged ? `{${aPrefix()}}` : aPrefix(),
+            }),
+          }), {
+            checksConflicts: true,
+            checksExpiry: true,
+            test: (name, fn) => void cases.push([name, fn]),
+          });
+          assert.equal(cases.length, CASES.length, "every case applies");
+          for (const [name, fn] of cases) await t.step(name, fn);
+        });
+      });
+    }
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): sessions spread over the masters; a prefix with a hash tag puts them all on one`, async () => {
+      await withClient(connect, async ({ client }, cluster) => {
+        for (const tagged of [false, true]) {
+          const prefix = tagged ? `{${aPrefix()}}` : aPrefix();
+          const app = usersApp(new RedisStore(client, { prefix }));
+          // 240 sessions: 120 anonymous, 120 tied to 12 users.
+          await Promise.all(
+            Array.from({ length: 240 }, async (_, i) => {
+              const jar = new Jar(app);
+              const path = i % 2 ? `/signin?user=u${i % 12}` : "/regenerate";
+              const res = await jar.fetch(path, { method: "POST" });
+              assert.equal(res.status, 200, await res.text());
+            }),
+          );
+          const perNode = (await cluster.keys(`${prefix}*`)).map((keys) =>
+            keys.filter((k) => !k.startsWith(`${prefix}user:`)).length
+          );
+          assert.equal(perNode.reduce((a, b) => a + b), 240, `${perNode}`);
+          if (tagged) {
+            assert.deepEqual(
+              [...perNode].sort((a, b) => a - b),
+              [0, 0, 240],
+              "one slot",
+            );
+          } else {
+            // Each master serves a third of the slots: 80 each on average;
+            // a master with fewer than 40 would be far off.
+            for (const n of perNode) {
+              assert.ok(n >= 40, `keys per node ${perNode}`);
+            }
+          }
+        }
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): a user's index sits in the user's slot, scored by the latest deadline, and follows sign-ins, regenerate() and sign-out`, async () => {
+      await withClient(connect, async ({ client, send }) => {
+        const prefix = aPrefix();
+        const store = new RedisStore(client, { prefix });
+        const app = usersApp(store, 600);
+        const members = `${prefix}user:{u-1}`;
+        const moves = `${prefix}user:{u-1}:moves`;
+        const index = async (key: string) =>
+          (await send(key, ["ZRANGE", key, "0", "-1"]) as string[]).sort();
+        const a = new Jar(app);
+        const b = new Jar(app);
+        await a.fetch("/signin?user=u-1", { method: "POST" });
+        await b.fetch("/signin?user=u-1", { method: "POST" });
+        const key = (jar: Jar) => storeKey(jar.get("sid")!);
+        assert.deepEqual(await index(members), [key(a), key(b)].sort());
+        assert.deepEqual(await index(moves), [], "no move left in progress");
+        // Scored by the session's deadline; the set expires with the last.
+        const score = Number(await send(members, ["ZSCORE", members, key(a)]));
+        const saved = await store.get(key(a));
+        assert.equal(score, saved!.expires);
+        const pttl = Number(await send(members, ["PTTL", members]));
+        assert.ok(
+          pttl > 0 && Math.abs(Date.now() + pttl - score) < 1_000,
+          `PTTL ${pttl}`,
+        );
+        // A renew that pushes the deadline back scores the member again
+        // (else the index would drop it while the session lives on); one
+        // that brings it closer leaves the higher score.
+        const scoreOf = async (jar: Jar) =>
+          Number(await send(members, ["ZSCORE", members, key(jar)]));
+        await a.fetch("/renew?maxAge=3600", { method: "POST" });
+        const later = (await store.get(key(a)))!.expires;
+        assert.ok(later > score + 2_000_000, "renewed for an hour");
+        assert.equal(await scoreOf(a), later);
+        await a.fetch("/renew?maxAge=60", { method: "POST" });
+        assert.equal(await scoreOf(a), later, "never lowered");
+        // A regenerate() moves the member; a sign-in as someone else moves
+        // it to the other user's index; a sign-out takes it out.
+        await a.fetch("/regenerate", { method: "POST" });
+        assert.deepEqual(await index(members), [key(a), key(b)].sort());
+        await b.fetch("/signin?user=u-2", { method: "POST" });
+        assert.deepEqual(await index(members), [key(a)]);
+        assert.deepEqual(await index(`${prefix}user:{u-2}`), [key(b)]);
+        await a.fetch("/logout", { method: "POST" });
+        assert.equal(Number(await send(members, ["EXISTS", members])), 0);
+        // Another client (another instance of the app) revokes.
+        assert.equal(await userSessions(store).revokeAll("u-2"), 1);
+        assert.deepEqual(await b.text("/read"), [200, "-"]);
+        assert.equal(
+          Number(
+            await send(`${prefix}user:{u-2}`, [
+              "EXISTS",
+              `${prefix}user:{u-2}`,
+            ]),
+          ),
+          0,
+        );
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): a regenerate() that fails at any of its steps leaves the old session whole and no new id behind`, async () => {
+      await withClient(connect, async ({ client }) => {
+        // The commands of a move: the new record, (tied: the new id in the
+        // index,) the old record deleted, (tied: the index settled).
+        for (const [user, commands] of [[undefined, 2], ["u-9", 4]] as const) {
+          for (let failAt = 1; failAt <= commands; failAt++) {
+            const prefix = aPrefix();
+            const store = new RedisStore(client, { prefix });
+            await store.set("old", record({ v: 1 }, user));
+            // The same client, once armed failing its nth command (never
+            // sent: as if the connection dropped).
+            let sent = -Infinity;
+            const failing = new Proxy(client, {
+              get(target, property) {
+                const value = Reflect.get(target, property, target);
+                if (typeof value !== "function") return value;
+                if (property !== "call" && property !== "sendCommand") {
+                  return value.bind(target);
+                }
+                return (...args: unknown[]) =>
+                  ++sent === failAt
+                    ? Promise.reject(new Error("connection lost"))
+                    : value.apply(target, args);
+              },
+            });
+            const flaky = new RedisStore(failing as never, { prefix });
+            const c = {};
+            await flaky.get("old", c);
+            sent = 0;
+            const what = `${user ? "tied" : "anonymous"}, command ${failAt}`;
+            const outcome = await flaky
+              .replace("old", "new", record({ v: 2 }, user), c)
+              .then(() => "moved", (error: Error) => error.message);
+            const [old, fresh] = [
+              await store.get("old"),
+              await store.get("new"),
+            ];
+            if (user !== undefined && failAt === commands) {
+              // The last command only settles the index: the move is done.
+              assert.equal(outcome, "moved", what);
+              assert.equal(old, undefined, what);
+              assert.deepEqual(fresh?.data, { v: 2 }, what);
+            } else {
+              assert.equal(outcome, "connection lost", what);
+              assert.deepEqual(old?.data, { v: 1 }, `${what}: the old session`);
+              assert.equal(fresh, undefined, `${what}: the new id`);
+            }
+            if (user !== undefined) {
+              // Listed once either way, under the id that lives.
+              assert.deepEqual(
+                (await store.listUser(user)).map((e) => e.id),
+                [failAt === commands ? "new" : "old"],
+                what,
+              );
+            }
+          }
+        }
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): a listing is never fooled by a move between its steps: read again when a record went, a move in progress listed once`, async () => {
+      await withClient(connect, async ({ client }) => {
+        const prefix = aPrefix();
+        const mover = new RedisStore(client, { prefix });
+        const user = "u-3";
+        // The index read, then the move, then the records: the record the
+        // index named is gone, the new id indexed after the index was read.
+        {
+          const held = holding(client);
+          const lister = new RedisStore(held.client as never, { prefix });
+          await mover.set("x1", record({ v: 1 }, user));
+          const c = {};
+          await mover.get("x1", c);
+          const get = held.hold((args) => args[0] === "GET");
+          const listing = lister.listUser(user);
+          await get.reached;
+          await mover.replace("x1", "y1", record({ v: 2 }, user), c);
+          get.release();
+          assert.deepEqual((await listing).map((e) => e.id), ["y1"]);
+        }
+        // The move halfway (the new record written and paired with the old
+        // one, the old one not deleted yet): listed once, as the old id.
+        {
+          const held = holding(client);
+          const slow = new RedisStore(held.client as never, { prefix });
+          await slow.set("x2", record({ v: 1 }, user));
+          const c = {};
+          await slow.get("x2", c);
+          const deleting = held.hold((args) =>
+            args[0] === "EVAL" && args[3] === `${prefix}x2`
+          );
+          const moving = slow.replace("x2", "y2", record({ v: 2 }, user), c);
+          await deleting.reached;
+          const halfway = await mover.listUser(user);
+          assert.deepEqual(halfway.map((e) => e.id).sort(), ["x2", "y1"]);
+          assert.equal((await userSessions(mover).list(user)).length, 2);
+          deleting.release();
+          await moving;
+          const after = await mover.listUser(user);
+          assert.deepEqual(after.map((e) => e.id).sort(), ["y1", "y2"]);
+        }
+      });
+    });
+  }
+
+  Deno.test("RedisStore: refuses, when created, the cluster clients it cannot use, saying what it expects", () => {
+    // An ioredis Cluster reading from replicas.
+    const replicas = new Cluster([{ host: "127.0.0.1", port: 1 }], {
+      lazyConnect: true,
+      scaleReads: "slave",
+    });
+    assert.throws(() => new RedisStore(replicas), {
+      name: "TypeError",
+      message:
+        /reads from replicas \(scaleReads: "slave"\).*scaleReads: "master"/,
+    });
+    // A node-redis cluster with no "error" listener.
+    const bare = createCluster({ rootNodes: [{ url: "redis://127.0.0.1:1" }] });
+    assert.throws(() => new RedisStore(bare), {
+      name: "TypeError",
+      message: /no "error" listener/,
+    });
+    bare.on("error", () => {});
+    assert.ok(new RedisStore(bare));
+    // A node-redis Sentinel client (shape only: none runs here).
+    assert.throws(
+      () =>
+        new RedisStore({
+          sendCommand: () => Promise.resolve(null),
+          getSentinelNode: () => undefined,
+          on() {},
+          listenerCount: () => 1,
+        } as never),
+      { name: "TypeError", message: /Sentinel clients.*not supported/ },
+    );
+    for (const wrong of [null, 42, {}, { call: 1 }, { send_command() {} }]) {
+      assert.throws(() => new RedisStore(wrong as never), {
+        name: "TypeError",
+        message:
+          /pass a connected ioredis client \(new Redis\(\) or new Cluster\(\).*createCluster\(\)/,
+      });
+    }
+  });
+
+  Deno.test("RedisStore: a single-server client pointed at a cluster node gets an error that says to use a cluster client", async () => {
+    const cluster = await RedisCluster.shared();
+    const client = createClient({ url: cluster.nodes[0]!.url });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const store = new RedisStore(client);
+      // A third of the keys live on this node; the others answer MOVED.
+      const errors: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        await store.get(`id-${i}`).catch((e: Error) => errors.push(e.message));
+      }
+      assert.ok(errors.length > 0 && errors.length < 30, `${errors.length}`);
+      assert.match(
+        errors[0]!,
+        /Redis answered "MOVED \d+ .*": this server is a node of a Redis Cluster; give the store a cluster client/,
+      );
+      // The app sees a 500 with that message.
+      const app = basicApp({ store });
+      const statuses = new Set<number>();
+      for (let i = 0; i < 10; i++) {
+        statuses.add((await app.request("/login", { method: "POST" })).status);
+      }
+      assert.ok(statuses.has(500), [...statuses].join());
+    } finally {
+      await client.close();
+    }
+  });
+}

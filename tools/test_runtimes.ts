@@ -113,6 +113,29 @@ count(
   manifestText.out,
 );
 
+// The build folder is not for installing: npm links a folder, and Node
+// would then resolve hono and iron-webcrypto beside it, not in the app. Its
+// preinstall refuses, naming the tarball to install instead.
+{
+  const app = await Deno.makeTempDir({ prefix: "hono-session-link-" });
+  await Deno.writeTextFile(
+    `${app}/package.json`,
+    JSON.stringify({ private: true, type: "module" }),
+  );
+  const linked = await run("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    `${root}dist/npm`,
+  ], { cwd: app, quiet: true });
+  count(
+    "npm package: `npm install dist/npm` (a link) refuses, naming the tarball",
+    !linked.ok && linked.out.includes(`npm install ${root}dist/${tarball}`),
+    linked.out,
+  );
+  await Deno.remove(app, { recursive: true });
+}
+
 // 3. Throwaway Node projects: the main one with the newest Hono 4 and all
 // the tools, and one with the oldest Hono the peer range allows, in a
 // folder inside it, which installs only the package, that Hono and the

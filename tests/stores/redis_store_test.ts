@@ -89,6 +89,8 @@ if (!redisAvailable && redisRequired) {
     throw new Error(`CI=true and ${redisMissing}`);
   });
 } else if (!redisAvailable) {
+  // Said here, once: other files skip their Redis cases without a word.
+  console.warn(`Redis tests skipped: ${redisMissing}.`);
   Deno.test({
     name:
       "RedisStore (skipped: redis-server not installed; apt-get install -y redis-server)",

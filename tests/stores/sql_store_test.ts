@@ -686,6 +686,8 @@ if (!postgresAvailable && postgresRequired) {
     throw new Error(`CI=true and ${postgresMissing}`);
   });
 } else if (!postgresAvailable) {
+  // Said here, once: other files skip their PostgreSQL cases without a word.
+  console.warn(`PostgreSQL tests skipped: ${postgresMissing}.`);
   Deno.test({
     name:
       "SqlStore on PostgreSQL (skipped: PostgreSQL not installed; apt-get install -y postgresql)",

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import FakeTimers from "@sinonjs/fake-timers";
 import {
+  type Encoder,
   session,
   type SessionOptions,
   type SessionRecord,
@@ -227,4 +228,25 @@ export async function within<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * An encoder whose value has exactly the length the session asks for
+ * (`size`), made of characters a cookie carries as they are (or `é`,
+ * which encodes to `%C3%A9`, with `escaped`). Values are looked up, so
+ * decode knows only what encode made.
+ */
+export function exactEncoder(): Encoder {
+  const made = new Map<string, SessionRecord>();
+  return {
+    encode(record) {
+      const data = record.data as { size: number; escaped?: boolean };
+      const head = `v${made.size}_`;
+      const fill = data.escaped ? "é" : "x";
+      const value = head + fill.repeat(data.size - head.length);
+      made.set(value, record);
+      return value;
+    },
+    decode: (value) => made.get(value) ?? null,
+  };
 }

@@ -10,31 +10,9 @@ import {
   session,
   type SessionEvent,
   type SessionOptions,
-  type SessionRecord,
 } from "../../mod.ts";
-import { Jar, SECRET, setCookies } from "../_helpers.ts";
+import { exactEncoder, Jar, SECRET, setCookies } from "../_helpers.ts";
 import { splitValue } from "../../_http/chunks.ts";
-
-/**
- * An encoder whose value has exactly the length the session asks for
- * (`size`), made of characters a cookie carries as they are (or `é`,
- * which encodes to `%C3%A9`, with `escaped`). Values are looked up, so
- * decode knows only what encode made.
- */
-function exactEncoder(): Encoder {
-  const made = new Map<string, SessionRecord>();
-  return {
-    encode(record) {
-      const data = record.data as { size: number; escaped?: boolean };
-      const head = `v${made.size}_`;
-      const fill = data.escaped ? "é" : "x";
-      const value = head + fill.repeat(data.size - head.length);
-      made.set(value, record);
-      return value;
-    },
-    decode: (value) => made.get(value) ?? null,
-  };
-}
 
 function sizedApp(options: SessionOptions) {
   const app = new Hono()

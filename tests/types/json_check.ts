@@ -69,11 +69,10 @@ session<{ s: symbol }>();
 declare const key: unique symbol;
 // @ts-expect-error a symbol key is not JSON
 session<{ [key]: string }>();
-class Account {
-  id = "";
-  rename(id: string): void {
-    this.id = id;
-  }
+// A class instance, as the type checker sees one: data and methods.
+interface Account {
+  id: string;
+  rename(id: string): void;
 }
 // @ts-expect-error a class instance with methods is not JSON
 session<{ account: Account }>();

@@ -109,6 +109,32 @@ eachMode(
 );
 
 eachMode(
+  "in place: an object reached only through its property descriptor is saved when edited",
+  async (mode) => {
+    const a = new Hono()
+      .use(session<Values>(mode.options()))
+      .post("/start", (c) => {
+        c.session.cart = ["apple"];
+        return c.text("ok");
+      })
+      .post("/edit", (c) => {
+        // As a deep-copy helper reads a property.
+        const cart = Object.getOwnPropertyDescriptor(c.session, "cart")!;
+        (cart.value as string[]).push("pear");
+        return c.text("ok");
+      })
+      .get("/cart", (c) => c.json(c.session.cart));
+    const jar = new Jar(a);
+    await jar.fetch("/start", { method: "POST" });
+    await jar.fetch("/edit", { method: "POST" });
+    assert.deepEqual(await (await jar.fetch("/cart")).json(), [
+      "apple",
+      "pear",
+    ]);
+  },
+);
+
+eachMode(
   "in place: hasChanged sees an edit in place; reading an object without editing it saves nothing",
   async (mode) => {
     const jar = new Jar(app(mode.options()));

@@ -130,3 +130,27 @@ Deno.test("cookie limits: with compression, a long cookie name counts: a session
   assert.ok(size <= 4096 && size < 2000 + 1000, `${size} bytes`);
   assert.deepEqual(await jar.text("/get"), [200, "2100"]);
 });
+
+Deno.test("cookie limits: with compression, a session whose plain seal fills one cookie exactly is sealed as it is", async () => {
+  const put = (options: SessionOptions) => {
+    const app = new Hono()
+      .use(session<{ text?: string }>({ secret: SECRET, ...options }))
+      .post("/put", (c) => {
+        c.session.text = "a".repeat(2500); // compresses very well
+        return c.text("ok");
+      })
+      .get("/get", (c) => c.text(String(c.session.text?.length ?? "-")));
+    app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+    return app;
+  };
+  // The plain seal's length, which depends only on the JSON's length.
+  const plain = await put({}).request("/put", { method: "POST" });
+  const [[, plainSize]] = pairs(plain) as [[string, number]];
+  const sealed = plainSize - "sid".length;
+  // A cookie name that leaves exactly that much room.
+  const name = "n".repeat(4096 - sealed);
+  const jar = new Jar(put({ cookieName: name, compression: "deflate-raw" }));
+  const res = await jar.fetch("/put", { method: "POST" });
+  assert.deepEqual(pairs(res)[0], [name, 4096], "not compressed");
+  assert.deepEqual(await jar.text("/get"), [200, "2500"]);
+});

@@ -185,3 +185,32 @@ Deno.test("userSessions: list() values are a copy: editing them changes no sessi
   assert.deepEqual(await (await jar.fetch("/cart")).json(), ["apple"]);
   assert.deepEqual((await sessions.list("alice"))[0]!.values.cart, ["apple"]);
 });
+
+Deno.test("userSessions: a user id of exactly 512 characters is tied, listed and revoked; 513 is refused", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const sessions = userSessions(store);
+  const longest = "u".repeat(512);
+  const app = new Hono()
+    .use(session({ store }))
+    .post("/login", (c) => {
+      c.session.regenerate({ user: c.req.query("user") });
+      return c.text("ok");
+    });
+  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+  const jar = new Jar(app);
+  assert.deepEqual(
+    await jar.text(`/login?user=${longest}`, { method: "POST" }),
+    [200, "ok"],
+  );
+  assert.equal((await sessions.list(longest)).length, 1);
+  const [status, body] = await jar.text(`/login?user=${longest}u`, {
+    method: "POST",
+  });
+  assert.equal(status, 500);
+  assert.match(
+    body,
+    /TypeError: .*user must be a string of 1 to 512 characters/,
+  );
+  await assert.rejects(sessions.list(`${longest}u`), TypeError);
+  assert.equal(await sessions.revokeAll(longest), 1);
+});

@@ -427,6 +427,41 @@ if (!redisAvailable && redisRequired) {
     }
   });
 
+  Deno.test("RedisStore: an index member naming another user's session (left by a tool, or lagging) is not listed, and the session lives on", async () => {
+    const server = await RedisServer.start();
+    const client = await nodeRedis(server);
+    try {
+      const jar = new Jar(
+        new Hono()
+          .use(session<{ userId?: string }>({ store: client.store }))
+          .get("/read", (c) => c.text(c.session.userId ?? "-"))
+          .post("/signin", (c) => {
+            c.session.regenerate({ user: "bob" });
+            c.session.userId = "bob";
+            return c.text("ok");
+          }),
+      );
+      await jar.fetch("/signin", { method: "POST" });
+      const id = storeKey(jar.get("sid")!);
+      // Bob's session, named in Alice's index.
+      await client.send([
+        "ZADD",
+        "sess:user:alice",
+        String(Date.now() + 60_000),
+        id,
+      ]);
+      assert.deepEqual(await client.store.listUser("alice"), []);
+      assert.deepEqual(
+        (await client.store.listUser("bob")).map((entry) => entry.id),
+        [id],
+      );
+      assert.deepEqual(await jar.text("/read"), [200, "bob"]);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+
   Deno.test("RedisStore: a user's index is a sorted set that expires with the user's last session; a second client revokes", async () => {
     const server = await RedisServer.start();
     const one = await nodeRedis(server);

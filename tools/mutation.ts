@@ -439,9 +439,16 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "stores/sql.ts",
-    what: "SqlStore lists every user's sessions as one user's",
+    what: "SqlStore's listUser reads every user's rows, not the user's",
     find: "WHERE user_id = $1 AND expires > $2",
     replace: "WHERE (user_id = $1 OR 1 = 1) AND expires > $2",
+    tests: ["tests/stores/sql_store_test.ts"],
+  },
+  {
+    file: "stores/sql.ts",
+    what: "SqlStore lists a row whose record names another user",
+    find: "      if (record?.user === user) {\n        sessions.push",
+    replace: "      if (record) {\n        sessions.push",
     tests: ["tests/stores/sql_store_test.ts"],
   },
   {

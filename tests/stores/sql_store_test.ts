@@ -32,6 +32,9 @@ import {
 
 const checked = { checksConflicts: true, checksExpiry: true };
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let ids = 0;
+const randomId = (): string => `id-${++ids}-${crypto.randomUUID()}`;
+
 const record = (
   data: Record<string, unknown>,
   ttl = 60_000,
@@ -609,6 +612,31 @@ Deno.test("SqlStore: a { dialect, query } client works, synchronous or not", asy
       assert.deepEqual((await store.get("b"))?.data, { ok: sync });
       store.close();
     }
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("SqlStore.listUser reads only that user's rows (one query on the user index), not every session", async () => {
+  const { db, close } = sqlite();
+  try {
+    const read: SqlRow[][] = [];
+    const client: SqlClient = {
+      dialect: "sqlite",
+      query: (sql, params) => {
+        const rows = db.prepare(sql).all(...params) as SqlRow[];
+        if (sql.startsWith("SELECT id, data")) read.push(rows);
+        return rows;
+      },
+    };
+    const store = new SqlStore(client, { sweepInterval: 0 });
+    await store.createTable();
+    for (const user of ["alice", "bob", "bob", "carol"]) {
+      await store.set(randomId(), record({}, 60_000, user));
+    }
+    assert.equal((await store.listUser("bob")).length, 2);
+    assert.deepEqual(read.map((rows) => rows.length), [2]);
+    store.close();
   } finally {
     await close();
   }

@@ -250,3 +250,25 @@ export function exactEncoder(): Encoder {
     decode: (value) => made.get(value) ?? null,
   };
 }
+
+/**
+ * An app whose session asks {@linkcode exactEncoder} for a value of `n`
+ * characters (`POST /size/:n`, `?escaped` for ones that grow when
+ * percent-encoded), reads it back (`GET /size`) and signs out.
+ */
+export function sizedApp(options: SessionOptions) {
+  const app = new Hono()
+    .use(session<{ size?: number; escaped?: boolean }>(options))
+    .post("/size/:n", (c) => {
+      c.session.size = Number(c.req.param("n"));
+      if (c.req.query("escaped") !== undefined) c.session.escaped = true;
+      return c.text("ok");
+    })
+    .get("/size", (c) => c.text(String(c.session.size ?? "-")))
+    .post("/logout", (c) => {
+      c.session = null;
+      return c.text("bye");
+    });
+  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+  return app;
+}

@@ -4,32 +4,15 @@
 // session. Sessions sealed with iron, across requests, are in
 // tests/cookie_mode/chunked_session_test.ts.
 import assert from "node:assert/strict";
-import { Hono } from "hono";
+import type { Encoder, SessionEvent } from "../../mod.ts";
 import {
-  type Encoder,
-  session,
-  type SessionEvent,
-  type SessionOptions,
-} from "../../mod.ts";
-import { exactEncoder, Jar, SECRET, setCookies } from "../_helpers.ts";
+  exactEncoder,
+  Jar,
+  SECRET,
+  setCookies,
+  sizedApp,
+} from "../_helpers.ts";
 import { splitValue } from "../../_http/chunks.ts";
-
-function sizedApp(options: SessionOptions) {
-  const app = new Hono()
-    .use(session<{ size?: number; escaped?: boolean }>(options))
-    .post("/size/:n", (c) => {
-      c.session.size = Number(c.req.param("n"));
-      if (c.req.query("escaped") !== undefined) c.session.escaped = true;
-      return c.text("ok");
-    })
-    .get("/size", (c) => c.text(String(c.session.size ?? "-")))
-    .post("/logout", (c) => {
-      c.session = null;
-      return c.text("bye");
-    });
-  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
-  return app;
-}
 
 /** The Set-Cookie lines of a response as `name=length` or `name:gone`. */
 function shape(res: Response): string[] {

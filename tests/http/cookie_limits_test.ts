@@ -7,20 +7,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { session, type SessionOptions } from "../../mod.ts";
-import { exactEncoder, Jar, SECRET } from "../_helpers.ts";
-
-function sizedApp(options: SessionOptions) {
-  const app = new Hono()
-    .use(session<{ size?: number; escaped?: boolean }>(options))
-    .post("/size/:n", (c) => {
-      c.session.size = Number(c.req.param("n"));
-      if (c.req.query("escaped") !== undefined) c.session.escaped = true;
-      return c.text("ok");
-    })
-    .get("/size", (c) => c.text(String(c.session.size ?? "-")));
-  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
-  return app;
-}
+import { exactEncoder, Jar, SECRET, sizedApp } from "../_helpers.ts";
 
 /** Each Set-Cookie line as `name` and its name+value length. */
 function pairs(res: Response): [string, number][] {

@@ -2,7 +2,7 @@
 // host) is told from `wrangler dev` (a loopback host) and said once per
 // isolate. The worker mounts one middleware per path, so each decides at
 // its own first session; /warnings reports what the isolate printed.
-import { build } from "esbuild";
+import { bundleWorker } from "./bundle.mjs";
 import { Miniflare } from "miniflare";
 
 const worker = `
@@ -20,18 +20,9 @@ const app = new Hono()
   .get("/warnings", (c) => c.json(warnings));
 export default app;
 `;
-const bundle = await build({
-  stdin: { contents: worker, resolveDir: process.cwd(), loader: "js" },
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  mainFields: ["module", "main"],
-  conditions: ["worker", "workerd", "import"],
-  write: false,
-});
 const mf = new Miniflare({
   modules: true,
-  script: bundle.outputFiles[0].text,
+  script: await bundleWorker({ contents: worker }),
   compatibilityDate: "2024-09-23",
 });
 let failed = 0;

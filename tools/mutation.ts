@@ -841,12 +841,10 @@ const MUTANTS: Mutant[] = [
     tests: ["tests/stores/deno_kv_store_test.ts"],
   },
   {
-    file: "stores/redis.ts",
+    file: "stores/_redis/atomic.ts",
     what: "RedisStore lists a session of another user its index still names",
-    find:
-      "      if (record?.user === user) found.push({ id, record });\n      else if (record === undefined) gone.push(id);",
-    replace:
-      "      if (record) found.push({ id, record });\n      else gone.push(id);",
+    find: 'if (typeof id === "string" && record?.user === user) {',
+    replace: 'if (typeof id === "string" && record !== undefined) {',
     tests: ["tests/stores/redis_store_test.ts"],
     redis: true,
   },

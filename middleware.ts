@@ -4,7 +4,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { Session } from "./session.ts";
+import type { Session, SessionValues } from "./session.ts";
 import type { SessionOptions } from "./session_options.ts";
 import { resolveOptions } from "./_core/options.ts";
 import type { Mode } from "./_core/mode.ts";
@@ -31,6 +31,8 @@ import { StoreMode } from "./_store_mode/mode.ts";
  *
  * @typeParam T The shape of your session values, for example
  *   `{ userId?: string }`. Defaults to any string keys with unknown values.
+ *   Values must be JSON ({@linkcode SessionValues}): a shape holding a
+ *   `Date`, a `Map`, a function, ... fails to type-check here, saying why.
  * @param options See {@linkcode SessionOptions}; all are optional.
  * @returns The middleware, to pass to `app.use()`.
  * @throws {TypeError | RangeError} When an option is wrong: an unknown
@@ -52,7 +54,9 @@ import { StoreMode } from "./_store_mode/mode.ts";
  *   });
  * ```
  */
-export function session<T extends object = Record<string, unknown>>(
+export function session<
+  T extends object & SessionValues<T> = Record<string, unknown>,
+>(
   options?: SessionOptions,
 ): MiddlewareHandler<{ Variables: { session: Session & T } }> {
   const resolved = resolveOptions(options);

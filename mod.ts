@@ -45,10 +45,12 @@
 
 export { session, session as default } from "./middleware.ts";
 export type {
+  JsonSafe,
   RegenerateOptions,
   RenewOptions,
   Session,
   SessionMember,
+  SessionValues,
 } from "./session.ts";
 export type { SessionOptions } from "./session_options.ts";
 export type { SessionCookieOptions } from "./session_cookie_options.ts";

@@ -25,6 +25,81 @@ export type SessionMember =
   | "isNew";
 
 /**
+ * The type of one session value as JSON keeps it: `T` itself where `T` is
+ * a string, number, boolean, `null`, a plain object or an array of those
+ * (checked all the way down); where it is not, a string type saying why,
+ * so that the value fails to type-check with that reason in the message.
+ * `unknown` and `any` stay as they are, and so does `undefined` where it
+ * means "absent" (an optional property); in an array, where JSON would
+ * write `null`, it is refused.
+ *
+ * TypeScript compares shapes, not classes: an instance of a class with
+ * only data fields passes here and is refused when saved (its prototype
+ * is not a plain object's).
+ *
+ * @typeParam T The type of a value.
+ * @typeParam Item `true` for an item of an array, where `undefined` would
+ *   come back from JSON as `null`.
+ *
+ * @example
+ * ```ts
+ * import type { JsonSafe } from "@x/hono-session";
+ *
+ * const ok: JsonSafe<{ at: string; tags: string[] }> = { at: "2026-01-01", tags: [] };
+ * const why: JsonSafe<Date> = "a Date is not JSON: store date.toISOString() or date.getTime()";
+ * ```
+ */
+export type JsonSafe<T, Item extends boolean = false> = unknown extends T ? T
+  : T extends string | number | boolean | null ? T
+  : T extends undefined
+    ? Item extends true
+      ? "undefined in an array comes back from JSON as null: use null"
+    : T
+  : T extends
+    | ((...args: never[]) => unknown)
+    | (abstract new (...args: never[]) => unknown) ? "a function is not JSON"
+  : T extends bigint ? "a bigint is not JSON: store it as a string"
+  : T extends symbol ? "a symbol is not JSON"
+  : T extends Date
+    ? "a Date is not JSON: store date.toISOString() or date.getTime()"
+  : T extends ReadonlyMap<unknown, unknown>
+    ? "a Map is not JSON: store a plain object or an array of entries"
+  : T extends ReadonlySet<unknown> ? "a Set is not JSON: store an array"
+  : T extends PromiseLike<unknown> ? "a Promise is not JSON: await it first"
+  : T extends readonly unknown[] ? { [K in keyof T]: JsonSafe<T[K], true> }
+  : T extends object ? SessionValues<T>
+  : "not JSON";
+
+/**
+ * `T` checked as session values: each property as {@linkcode JsonSafe}
+ * keeps it, and a symbol key refused (JSON drops it). The generic of
+ * {@linkcode session} must satisfy it, so a shape JSON would not keep
+ * fails to type-check where it is written, with the reason in the
+ * message. Optional properties, nested objects, arrays, unions with
+ * `null` and interfaces (no index signature needed) all pass.
+ *
+ * @typeParam T The shape of the session's values.
+ *
+ * @example
+ * ```ts
+ * import { session, type SessionValues } from "@x/hono-session";
+ *
+ * interface Cart {
+ *   items: { sku: string; quantity: number }[];
+ *   coupon?: string | null;
+ * }
+ * const checked: SessionValues<Cart> = { items: [], coupon: null };
+ * session<Cart>(); // fine
+ * // @ts-expect-error a Date is not JSON
+ * session<{ paidAt: Date }>();
+ * ```
+ */
+export type SessionValues<T> = {
+  [K in keyof T]: K extends symbol ? "a symbol key is not JSON"
+    : JsonSafe<T[K]>;
+};
+
+/**
  * The session as handlers see it through `c.session` (also
  * `c.get("session")` and `c.var.session`): your own values as ordinary
  * properties, plus a handful of members to manage the session itself.
@@ -37,6 +112,10 @@ export type SessionMember =
  * objects and arrays of those. Anything else (a `Date`, a `Map`, a `BigInt`,
  * a function, `undefined` inside an array) makes the save fail with a
  * `TypeError` naming the key, rather than being changed or dropped silently.
+ * The types say so first: a shape given to {@linkcode session} is checked
+ * with {@linkcode SessionValues}, and a value declared here (or by a
+ * refining middleware's `Session` variable) that JSON would not keep reads
+ * as the reason, so writing one fails to type-check.
  *
  * Assigning `null` (`c.session = null`, or `c.set("session", null)`) ends
  * the session: its store entry, if any, is deleted and both cookies are

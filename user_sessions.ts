@@ -83,18 +83,35 @@ export interface UserSession<V extends object = Record<string, unknown>> {
    * Nothing about the session id can be learnt from it.
    */
   readonly handle: string;
-  /** Whether it is the session of the request passed to `list()`. */
+  /**
+   * Whether it is the session of the request passed to `list()` (always
+   * `false` when none was).
+   */
   readonly current: boolean;
-  /** When the session was created (signed in), in ms since the epoch. */
+  /**
+   * When the session was created or last regenerated (the sign-in), in
+   * milliseconds since the Unix epoch, as `Date.now()` counts (`new
+   * Date(created)` shows it). `undefined` only for a record saved without
+   * it (a store of the app's own that drops fields).
+   */
   readonly created: number | undefined;
   /**
    * When a request last saved it (a change, a renew, or, with an idle
-   * timeout, the write-back of activity), in ms since the epoch.
+   * timeout, the write-back of activity), in milliseconds since the Unix
+   * epoch. `undefined` only for a record saved without it.
    */
   readonly seen: number | undefined;
-  /** When it ends unless used again, in ms since the epoch. */
+  /**
+   * When it ends unless used again (with an idle timeout, the idle
+   * deadline), in milliseconds since the Unix epoch; always in the future
+   * when listed.
+   */
   readonly expires: number;
-  /** Its own choice of persistent cookies ("remember me"), if it made one. */
+  /**
+   * Its own choice of persistent cookies ("remember me"): `true` or
+   * `false`, or `undefined` when it made none (the middleware's
+   * `persistent` option applies).
+   */
   readonly persistent: boolean | undefined;
   /**
    * A copy of its values, for what the app records there to show (a device
@@ -118,8 +135,10 @@ export interface UserSession<V extends object = Record<string, unknown>> {
  */
 export interface UserSessions<V extends object = Record<string, unknown>> {
   /**
-   * The user's live sessions, newest first. With the request's context,
-   * its own session is marked `current`.
+   * The user's live sessions, newest sign-in first (by `created`,
+   * descending; a session without `created` last). With the request's
+   * context, its own session is marked `current`. Times are milliseconds
+   * since the Unix epoch (see {@linkcode UserSession}).
    */
   list(user: string, c?: Context): Promise<UserSession<V>[]>;
   /**

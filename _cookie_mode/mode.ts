@@ -13,6 +13,7 @@ import { type Compression, openSeal, sealRecord } from "./seal.ts";
 import { COOKIE_LIMIT } from "../_http/cookies.ts";
 import { V1, v1Meta, type V1Session } from "../_migrate/hono_session_v1.ts";
 import { V1Seals } from "../_migrate/v1_seals.ts";
+import { productionSign, warnRandomSecret } from "./random_secret.ts";
 
 /**
  * Verified cookie values per cache generation: one middleware remembers up
@@ -79,6 +80,16 @@ export class CookieMode implements Mode<string> {
    */
   readonly #v1: V1Seals | undefined;
 
+  /**
+   * No secret configured: the key is random, drawn by this process. The
+   * environment is looked at once, at the first session this middleware
+   * handles (random_secret.ts says why and what is said).
+   */
+  readonly #random: boolean;
+  #looked = false;
+  /** A cookie was sealed with the random key: seals of others now tell. */
+  #sealed = false;
+
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#keys = new Keyring(
@@ -93,6 +104,16 @@ export class CookieMode implements Mode<string> {
     this.#v1 = options.migrateFrom === V1 && options.secrets
       ? new V1Seals(options.secrets)
       : undefined;
+    this.#random = options.secrets === undefined;
+    this.#looked = !this.#random;
+  }
+
+  // Once per middleware with a random key: does the environment say
+  // production?
+  #look(c: Context): void {
+    this.#looked = true;
+    const sign = productionSign(c.req.url);
+    if (sign !== undefined) warnRandomSecret(sign);
   }
 
   #report(event: SessionEvent, c: Context): void {
@@ -100,6 +121,7 @@ export class CookieMode implements Mode<string> {
   }
 
   async load(value: string, c: Context): Promise<Loaded<string> | undefined> {
+    if (!this.#looked) this.#look(c);
     const custom = this.#options.encoder !== undefined;
     let seen = custom ? undefined : this.#verified.get(value);
     if (seen === undefined) {
@@ -110,6 +132,11 @@ export class CookieMode implements Mode<string> {
         this.#v1,
       );
       if ("refused" in opened) {
+        if (opened.otherKey && this.#random && this.#sealed) {
+          warnRandomSecret(
+            "a cookie sealed with another random key arrived after this process had sealed its own: another process, worker or isolate issues sessions beside this one",
+          );
+        }
         this.#report({ type: "invalid-cookie", reason: opened.refused }, c);
         return undefined;
       }
@@ -163,6 +190,7 @@ export class CookieMode implements Mode<string> {
     from: Loaded<string> | undefined,
     c: Context,
   ): Promise<Saved> {
+    if (!this.#looked) this.#look(c);
     const sealed = await sealRecord(
       out.meta,
       out.json,
@@ -170,6 +198,7 @@ export class CookieMode implements Mode<string> {
       this.#options.encoder,
       this.#compression,
     );
+    if (this.#random) this.#sealed = true;
     // The browser sends this value next: it is known to be genuine.
     if (!this.#options.encoder) {
       this.#verified.set(sealed, {

@@ -23,7 +23,14 @@ import type { V1Seals } from "../_migrate/v1_seals.ts";
 export type Opened =
   | { record: SessionRecord; keyIndex: number }
   | { v1: V1Session; keyIndex: number }
-  | { refused: "malformed" | "bad-seal" | "bad-record" | "oversized" };
+  | {
+    refused: "malformed" | "bad-seal" | "bad-record" | "oversized";
+    /** An iron seal in our format, under a key id that is none of ours. */
+    otherKey?: true;
+  };
+
+// The key id our seals carry (see keyring.ts).
+const KEY_ID = /^[0-9a-f]{12}$/;
 
 /** When a seal is made from the session compressed. */
 export interface Compression {
@@ -136,8 +143,13 @@ export async function openSeal(
   }
   // Only our own key ids are looked up, and in a Map: whatever id the
   // client wrote can reach no prototype.
-  const key = await keys.byId(value.slice(IRON_PREFIX.length, end));
-  if (!key) return { refused: "bad-seal" };
+  const id = value.slice(IRON_PREFIX.length, end);
+  const key = await keys.byId(id);
+  if (!key) {
+    return KEY_ID.test(id)
+      ? { refused: "bad-seal", otherKey: true }
+      : { refused: "bad-seal" };
+  }
   let payload = await key.iron.openBytes(value);
   if (payload === undefined) return { refused: "bad-seal" };
   // Genuine, so made by us (or by someone with the secret): a compressed

@@ -304,7 +304,11 @@ if (import.meta.main) {
     hostname: "127.0.0.1",
     onListen: ({ port }) =>
       console.log(
-        `hono-session demo (${settings.mode} sessions) on http://localhost:${port}`,
+        `hono-session demo (${settings.mode} sessions) on http://localhost:${port}${
+          settings.mode === "cookie" && !("secret" in settings.options)
+            ? "; no SESSION_SECRET: sealed with a random key, so sessions end when the demo stops"
+            : ""
+        }`,
       ),
   }, app.fetch);
 }

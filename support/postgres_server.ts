@@ -57,10 +57,6 @@ export const postgresRequired: boolean = Deno.env.get("CI") === "true";
 export const postgresMissing: string =
   "PostgreSQL not found or not runnable (no pg_config on the PATH, or its --bindir lacks initdb and postgres): install it with `apt-get install -y postgresql` (Debian/Ubuntu) or `brew install postgresql`, or set POSTGRES_BINDIR to the folder holding initdb and postgres";
 
-if (!postgresAvailable && !postgresRequired) {
-  console.warn(`PostgreSQL tests skipped: ${postgresMissing}.`);
-}
-
 // Root? (`id -u` rather than Deno.uid(), which needs --allow-sys.)
 const isRoot = postgresAvailable &&
   decoder.decode((await output("id", ["-u"]))?.stdout ?? new Uint8Array())

@@ -35,10 +35,6 @@ async function probe(): Promise<boolean> {
   }
 }
 
-if (!redisAvailable && !redisRequired) {
-  console.warn(`Redis tests skipped: ${redisMissing}.`);
-}
-
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import FakeTimers from "@sinonjs/fake-timers";
 import {
+  type Encoder,
   session,
   type SessionOptions,
   type SessionRecord,
@@ -227,4 +228,47 @@ export async function within<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * An encoder whose value has exactly the length the session asks for
+ * (`size`), made of characters a cookie carries as they are (or `é`,
+ * which encodes to `%C3%A9`, with `escaped`). Values are looked up, so
+ * decode knows only what encode made.
+ */
+export function exactEncoder(): Encoder {
+  const made = new Map<string, SessionRecord>();
+  return {
+    encode(record) {
+      const data = record.data as { size: number; escaped?: boolean };
+      const head = `v${made.size}_`;
+      const fill = data.escaped ? "é" : "x";
+      const value = head + fill.repeat(data.size - head.length);
+      made.set(value, record);
+      return value;
+    },
+    decode: (value) => made.get(value) ?? null,
+  };
+}
+
+/**
+ * An app whose session asks {@linkcode exactEncoder} for a value of `n`
+ * characters (`POST /size/:n`, `?escaped` for ones that grow when
+ * percent-encoded), reads it back (`GET /size`) and signs out.
+ */
+export function sizedApp(options: SessionOptions) {
+  const app = new Hono()
+    .use(session<{ size?: number; escaped?: boolean }>(options))
+    .post("/size/:n", (c) => {
+      c.session.size = Number(c.req.param("n"));
+      if (c.req.query("escaped") !== undefined) c.session.escaped = true;
+      return c.text("ok");
+    })
+    .get("/size", (c) => c.text(String(c.session.size ?? "-")))
+    .post("/logout", (c) => {
+      c.session = null;
+      return c.text("bye");
+    });
+  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+  return app;
 }

@@ -23,34 +23,51 @@ async function check(
   };
 }
 
-for (
-  const name of [
-    "chain_check.ts",
-    "global_check.ts",
-    "refine_check.ts",
-    "store_check.ts",
-    "seed_typing_check.ts",
-  ]
-) {
-  Deno.test(`types: tests/types/${name} type-checks`, async () => {
-    const { ok, output } = await check(`tests/types/${name}`);
-    assert.ok(ok, output);
-  });
+// Every fixture, on its own, with the default compiler options and again
+// under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess.
+// The checks start together when the file loads (each is its own `deno
+// check` process) and each test awaits its own.
+const FIXTURES = [
+  "chain_check.ts",
+  "global_check.ts",
+  "refine_check.ts",
+  "store_check.ts",
+  "seed_typing_check.ts",
+  "json_check.ts",
+  "json_global_check.ts",
+  "strict_app_check.ts",
+];
+const strictConfig = writeStrictConfig();
+const checks = new Map<string, Promise<{ ok: boolean; output: string }>>();
+for (const name of FIXTURES) {
+  const path = `tests/types/${name}`;
+  // strict_app_check.ts is the app written for the strict flags.
+  if (name !== "strict_app_check.ts") checks.set(name, check(path));
+  checks.set(`${name} (strict)`, strictConfig.then((c) => check(path, c)));
 }
+const done = Promise.allSettled(checks.values()).then(async () => {
+  const config = await strictConfig;
+  await Deno.remove(config.slice(0, config.lastIndexOf("/")), {
+    recursive: true,
+  });
+});
 
-Deno.test("types: an app type-checks under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess", async () => {
-  const config = await writeStrictConfig();
-  try {
-    const { ok, output } = await check(
-      "tests/types/strict_app_check.ts",
-      config,
-    );
-    assert.ok(ok, output);
-  } finally {
-    await Deno.remove(config.slice(0, config.lastIndexOf("/")), {
-      recursive: true,
-    });
-  }
+for (const [label, result] of checks) {
+  const strict = label.endsWith(" (strict)");
+  Deno.test(
+    `types: tests/types/${label.replace(" (strict)", "")} type-checks${
+      strict
+        ? " under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess"
+        : ""
+    }`,
+    async () => {
+      const { ok, output } = await result;
+      assert.ok(ok, output);
+    },
+  );
+}
+Deno.test("types: the strict config is removed", async () => {
+  await done;
 });
 
 Deno.test("types: a file where an expected error does not happen fails the check", async () => {

@@ -3,9 +3,19 @@
 // app's own Hono: a second copy would give Context two distinct types), and
 // README.md and LICENSE beside them. One build for every runtime test.
 // Usage:
+//   deno task build:npm
 //   deno run -A tools/build_npm.ts [outDir]     (default: dist/npm)
 // It writes a staging copy of the sources under dist/, installs TypeScript
-// there from npm, runs tsc, and packs the result with `npm pack`.
+// there from npm, runs tsc, and packs the result with `npm pack` into
+// dist/x-hono-session-<version>.tgz: what a Node app installs
+// (`npm install <path>/dist/x-hono-session-<version>.tgz`).
+//
+// The folder itself is not for installing: npm links a folder instead of
+// copying it, and Node then resolves the package's imports (hono,
+// iron-webcrypto) from the folder's real place, beside this repository,
+// never from the app. So after packing, the folder's package.json (not
+// the tarball's) gets a preinstall script that refuses a linked install
+// (`npm install dist/npm`, `npm link`), saying to install the tarball.
 const root = new URL("../", import.meta.url).pathname;
 const out = Deno.args[0] ?? `${root}dist/npm`;
 const stage = `${root}dist/stage`;
@@ -168,4 +178,42 @@ await run(
   ["pack", "--silent", "--pack-destination", `${root}dist`],
   out,
 );
-console.log(`built ${config.name}@${config.version} into ${out}`);
+const tarball = `${
+  (config.name as string).replace(/^@/, "").replace("/", "-")
+}-${config.version}.tgz`;
+
+// The guard against installing the folder by link (the tarball, packed
+// above, has none). A copy of the folder (npm's --install-links) lives
+// under node_modules, where the guard lets it through.
+await Deno.writeTextFile(
+  `${out}/link_guard.cjs`,
+  `// Written by tools/build_npm.ts into the build folder only: the packed
+// tarball has neither this file nor the preinstall script that runs it.
+const path = require("node:path");
+if (!__dirname.split(path.sep).includes("node_modules")) {
+  const tarball = path.resolve(__dirname, "..", ${JSON.stringify(tarball)});
+  console.error(
+    [
+      "${config.name}: this folder is the npm build, not a package to link.",
+      "npm links a folder instead of copying it, and Node then looks for the",
+      "package's own imports (hono, iron-webcrypto) beside this folder, not in",
+      "your app: the app would fail with ERR_MODULE_NOT_FOUND. Install the",
+      "tarball instead:",
+      "",
+      "  npm install " + tarball,
+    ].join("\\n"),
+  );
+  process.exit(1);
+}
+`,
+);
+const manifest = JSON.parse(await Deno.readTextFile(`${out}/package.json`));
+manifest.scripts = { preinstall: "node link_guard.cjs" };
+await Deno.writeTextFile(
+  `${out}/package.json`,
+  JSON.stringify(manifest, null, 2),
+);
+console.log(
+  `built ${config.name}@${config.version}: the package in ${out}, packed as ${root}dist/${tarball}\n` +
+    `install it into a Node app with: npm install ${root}dist/${tarball}`,
+);

@@ -30,6 +30,12 @@ const CHUNKS = "tests/http/chunks_test.ts";
 const CHUNKED_SESSION = "tests/cookie_mode/chunked_session_test.ts";
 const MIGRATE_COOKIE = "tests/migrate/cookie_mode_test.ts";
 const MIGRATE_STORE = "tests/migrate/store_mode_test.ts";
+const IN_PLACE = "tests/core/in_place_test.ts";
+const SIGN_OUT = "tests/core/sign_out_test.ts";
+const LIMITS = "tests/http/cookie_limits_test.ts";
+const STORE_ANSWERS = "tests/store_mode/store_answers_test.ts";
+const USER_SESSIONS = "tests/store_mode/user_sessions_test.ts";
+const RANDOM_SECRET = "tests/cookie_mode/random_secret_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -433,9 +439,16 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "stores/sql.ts",
-    what: "SqlStore lists every user's sessions as one user's",
+    what: "SqlStore's listUser reads every user's rows, not the user's",
     find: "WHERE user_id = $1 AND expires > $2",
     replace: "WHERE (user_id = $1 OR 1 = 1) AND expires > $2",
+    tests: ["tests/stores/sql_store_test.ts"],
+  },
+  {
+    file: "stores/sql.ts",
+    what: "SqlStore lists a row whose record names another user",
+    find: "      if (record?.user === user) {\n        sessions.push",
+    replace: "      if (record) {\n        sessions.push",
     tests: ["tests/stores/sql_store_test.ts"],
   },
   {
@@ -497,6 +510,385 @@ const MUTANTS: Mutant[] = [
     find: "if (move && !replace && migrated !== undefined) {",
     replace: "if (false) {",
     tests: [MIGRATE_STORE],
+  },
+  // Issue 24: values changed in place, sign-out with some of the cookies,
+  // limits at exactly their boundary, what a store may answer, the order
+  // and checks of userSessions().list(), the stores' own checks, and the
+  // random-secret warning.
+  {
+    file: "_core/state.ts",
+    what: "reading an object value does not mark it as possibly edited",
+    find:
+      '    if (typeof value === "object" && value !== null) this.#escaped = true;\n    return value;',
+    replace: "    return value;",
+    tests: [IN_PLACE],
+  },
+  {
+    file: "_core/state.ts",
+    what: "values edited in place are not serialised at the end",
+    find: "const json = this.#written || this.#escaped",
+    replace: "const json = this.#written",
+    tests: [IN_PLACE],
+  },
+  {
+    file: "_core/state.ts",
+    what: "objects reached through Object.values/entries are not marked",
+    find:
+      '    if (typeof descriptor?.value === "object" && descriptor.value !== null) {\n      this.#escaped = true;\n    }\n',
+    replace: "",
+    tests: [IN_PLACE],
+  },
+  {
+    file: "_core/state.ts",
+    what: "object values are handed out from the shared parse",
+    find:
+      '        if (typeof value !== "object" || value === null) return value;',
+    replace: "        return value;",
+    tests: [IN_PLACE],
+  },
+  {
+    file: "_core/state.ts",
+    what: "the values copy shares nested objects with the shared parse",
+    find:
+      "      this.#shared = undefined;\n      Object.assign(this.#data, JSON.parse(this.#initial));",
+    replace:
+      "      Object.assign(this.#data, this.#shared ?? JSON.parse(this.#initial));\n      this.#shared = undefined;",
+    tests: [IN_PLACE],
+  },
+  {
+    file: "_core/request.ts",
+    what: "sign-out with only the exists cookie clears nothing",
+    find:
+      "|| this.#carried !== 0 ||\n      readCookie(this.#c, cookies.existsWireName) !== undefined",
+    replace: "|| this.#carried !== 0",
+    tests: [SIGN_OUT],
+  },
+  {
+    file: "_core/request.ts",
+    what: "sign-out with only some chunks clears nothing",
+    find: "this.#cookieValue !== undefined || this.#carried !== 0 ||",
+    replace: "this.#cookieValue !== undefined ||",
+    tests: [SIGN_OUT],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "sign-out expires only the plain name and the exists cookie",
+    find:
+      '  const lines = [line(cookies.session, "", 0)];\n  expireChunks(lines, layout, 0, carried);',
+    replace: '  const lines = [line(cookies.session, "", 0)];',
+    tests: [SIGN_OUT],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "sign-out leaves the plain name",
+    find:
+      '  const lines = [line(cookies.session, "", 0)];\n  expireChunks(lines, layout, 0, carried);',
+    replace:
+      "  const lines: string[] = [];\n  expireChunks(lines, layout, 0, carried);",
+    tests: [SIGN_OUT],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "a cookie of exactly 4096 bytes is refused",
+    find: "if (size > COOKIE_LIMIT) {",
+    replace: "if (size >= COOKIE_LIMIT) {",
+    tests: [LIMITS],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "a cookie of exactly 4096 bytes is not read",
+    find: "if (name.length + value.length > COOKIE_LIMIT) {",
+    replace: "if (name.length + value.length >= COOKIE_LIMIT) {",
+    tests: [LIMITS],
+  },
+  {
+    file: "_http/cookies.ts",
+    what: "the size check counts the value before encoding",
+    find: "const size = pair.wireName.length + encoded.length;",
+    replace: "const size = pair.wireName.length + value.length;",
+    tests: [LIMITS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a value of exactly one cookie is chunked",
+    find: "if (cookies.wireName.length + encoded.length <= COOKIE_LIMIT) {",
+    replace: "if (cookies.wireName.length + encoded.length < COOKIE_LIMIT) {",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a value filling every chunk exactly is refused",
+    find: "encoded.length <= layout.max * layout.capacity",
+    replace: "encoded.length < layout.max * layout.capacity",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_http/chunks.ts",
+    what: "a chunk of exactly 4096 bytes is not read",
+    find: "layout.prefix.length + 1 + value.length > COOKIE_LIMIT",
+    replace: "layout.prefix.length + 1 + value.length >= COOKIE_LIMIT",
+    tests: [CHUNKS],
+  },
+  {
+    file: "_core/options.ts",
+    what: "maxAge of exactly 400 days is refused",
+    find: "maxAge > MAX_AGE_LIMIT",
+    replace: "maxAge >= MAX_AGE_LIMIT",
+    tests: ["tests/core/options_test.ts"],
+  },
+  {
+    file: "_core/options.ts",
+    what: "a secret of exactly 32 characters is refused",
+    find: "if (entry.length < MIN_SECRET_LENGTH) {",
+    replace: "if (entry.length <= MIN_SECRET_LENGTH) {",
+    tests: ["tests/core/options_test.ts"],
+  },
+  {
+    file: "_core/options.ts",
+    what: "cookieChunks: 10 is refused",
+    find: "value < 2 || value > MAX_CHUNKS",
+    replace: "value < 2 || value >= MAX_CHUNKS",
+    tests: ["tests/core/options_test.ts"],
+  },
+  {
+    file: "_core/choices.ts",
+    what: "a user id of exactly 512 characters is refused",
+    find: "user.length > USER_ID_LIMIT",
+    replace: "user.length >= USER_ID_LIMIT",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "_cookie_mode/mode.ts",
+    what: "compression is tried only above 4096 whatever the cookie name",
+    find: "above: COOKIE_LIMIT - options.cookies.wireName.length,",
+    replace: "above: COOKIE_LIMIT,",
+    tests: [LIMITS],
+  },
+  {
+    file: "_cookie_mode/compression.ts",
+    what: "expanding to exactly the limit is refused",
+    find: "if (size > limit) {",
+    replace: "if (size >= limit) {",
+    tests: [COMPRESSION],
+  },
+  {
+    file: "_cookie_mode/seal.ts",
+    what: "a seal of exactly one cookie is compressed anyway",
+    find:
+      "if (iron.sealedLength(plain.length) <= compression.above) return plain;",
+    replace:
+      "if (iron.sealedLength(plain.length) < compression.above) return plain;",
+    tests: [LIMITS],
+  },
+  {
+    file: "_cookie_mode/seal.ts",
+    what: "an encoder returning an empty string is taken",
+    find: 'if (typeof sealed !== "string" || sealed.length === 0) {',
+    replace: 'if (typeof sealed !== "string") {',
+    tests: ["tests/cookie_mode/encoder_test.ts"],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "a store answering null for a miss is a bad record",
+    find: "if (stored === undefined || stored === null) {",
+    replace: "if (stored === undefined) {",
+    tests: [STORE_ANSWERS],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "a merge takes an expired record as the current session",
+    find:
+      "!isRecord(current) ||\n      expiredReason(current, this.#options, Date.now())",
+    replace: "!isRecord(current)",
+    tests: [STORE_ANSWERS],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what: "a merge takes null as a record",
+    find:
+      "!isRecord(current) ||\n      expiredReason(current, this.#options, Date.now())",
+    replace: "expiredReason(current as never, this.#options, Date.now())",
+    tests: [STORE_ANSWERS],
+  },
+  {
+    file: "_core/request.ts",
+    what: "an expired session the store returned is left in the store",
+    find:
+      '        onEvent?.({ type: "expired", reason: expired }, c);\n        await this.#mode.end(loaded, c);',
+    replace: '        onEvent?.({ type: "expired", reason: expired }, c);',
+    tests: [STORE_ANSWERS],
+  },
+  {
+    file: "_core/lifetime.ts",
+    what: "a session exactly at its absolute deadline is alive",
+    find: "meta.created + settings.absoluteMs <= now",
+    replace: "meta.created + settings.absoluteMs < now",
+    tests: ["tests/core/timeouts_test.ts"],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() in the store's order",
+    find: "return list.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));",
+    replace: "return list;",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() oldest first",
+    find: "return list.sort((a, b) => (b.created ?? 0) - (a.created ?? 0));",
+    replace: "return list.sort((a, b) => (a.created ?? 0) - (b.created ?? 0));",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() takes records of other users a store answers",
+    find:
+      "!isRecord(record) || record.user !== user || !(record.expires > now)",
+    replace: "!isRecord(record) || !(record.expires > now)",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() takes expired records a store answers",
+    find:
+      "!isRecord(record) || record.user !== user || !(record.expires > now)",
+    replace: "!isRecord(record) || record.user !== user",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() hands out the store's own values object",
+    find: "values = JSON.parse(JSON.stringify(record.data));",
+    replace: "values = record.data as Partial<V>;",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "list() marks no session current",
+    find: "current: own.has(found.id),",
+    replace: "current: false,",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "revokeAll ignores except",
+    find: "return await revokeWhere(user, (found) => !keep.has(found.id));",
+    replace: "return await revokeWhere(user, () => true);",
+    tests: [USER_SESSIONS],
+  },
+  {
+    file: "user_sessions.ts",
+    what: "revoke(user, handle) ends every session of the user",
+    find: "        async (found) => await handleOf(found) === handle,",
+    replace: "        async () => true,",
+    tests: ["tests/stores/conformance_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore serves a record at its exact deadline",
+    find: "if (entry !== undefined && entry.record.expires <= Date.now()) {",
+    replace: "if (entry !== undefined && entry.record.expires < Date.now()) {",
+    tests: ["tests/stores/memory_store_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore evicts one entry early",
+    find: "if (this.#entries.size > this.#maxEntries) {",
+    replace: "if (this.#entries.size >= this.#maxEntries) {",
+    tests: ["tests/stores/memory_store_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore evicts by insertion, not use",
+    find:
+      "      this.#entries.delete(id);\n      this.#entries.set(id, entry);\n",
+    replace: "",
+    tests: ["tests/stores/memory_store_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore replace moves a session nobody read",
+    find: "      (seen === undefined && current === undefined) ||\n",
+    replace: "",
+    tests: ["tests/stores/conformance_test.ts"],
+  },
+  {
+    file: "stores/memory.ts",
+    what: "MemoryStore's sweep spares entries at their deadline",
+    find: "      if (entry.record.expires <= now) {",
+    replace: "      if (entry.record.expires < now) {",
+    tests: ["tests/stores/memory_store_test.ts"],
+  },
+  {
+    file: "_lib/record_codec.ts",
+    what: "text stores serve records past their deadline",
+    find: 'return typeof expires === "number" && expires > now',
+    replace: 'return typeof expires === "number"',
+    tests: ["tests/stores/deno_kv_store_test.ts"],
+  },
+  {
+    file: "_lib/record_codec.ts",
+    what: "text stores serve records at their exact deadline",
+    find: 'return typeof expires === "number" && expires > now',
+    replace: 'return typeof expires === "number" && expires >= now',
+    tests: ["tests/stores/deno_kv_store_test.ts"],
+  },
+  {
+    file: "stores/deno_kv.ts",
+    what: "DenoKvStore lists other users' records",
+    find: "      if (record?.user === user) found.push({ id, record });",
+    replace: "      if (record) found.push({ id, record });",
+    tests: ["tests/stores/deno_kv_store_test.ts"],
+  },
+  {
+    file: "stores/_redis/atomic.ts",
+    what: "RedisStore lists a session of another user its index still names",
+    find: 'if (typeof id === "string" && record?.user === user) {',
+    replace: 'if (typeof id === "string" && record !== undefined) {',
+    tests: ["tests/stores/redis_store_test.ts"],
+    redis: true,
+  },
+  {
+    file: "_cookie_mode/random_secret.ts",
+    what: "the random-secret warning is printed every time",
+    find: "  if (warned) return;\n",
+    replace: "",
+    tests: [RANDOM_SECRET],
+  },
+  {
+    file: "_cookie_mode/mode.ts",
+    what: "a restart's old cookies are said to come from another process",
+    find: "if (opened.otherKey && this.#random && this.#sealed) {",
+    replace: "if (opened.otherKey && this.#random) {",
+    tests: [RANDOM_SECRET],
+  },
+  {
+    file: "_cookie_mode/random_secret.ts",
+    what: "Deno's variables are read without the permission",
+    find: '          "granted"\n',
+    replace: '          "granted" && false\n',
+    tests: [RANDOM_SECRET],
+  },
+  {
+    file: "_cookie_mode/random_secret.ts",
+    what: "wrangler dev on localhost counts as a Workers deployment",
+    find: " && !isLoopback(url)",
+    replace: "",
+    tests: [RANDOM_SECRET],
+  },
+  {
+    file: "_cookie_mode/mode.ts",
+    what: "the environment is never looked at",
+    find: "    this.#looked = !this.#random;\n",
+    replace: "    this.#looked = true;\n",
+    tests: [RANDOM_SECRET],
+  },
+  {
+    file: "stores/unstorage.ts",
+    what: "UnstorageStore hands the driver no ttl",
+    find: "encodeRecord(record), { ttl });",
+    replace: "encodeRecord(record));",
+    tests: ["tests/stores/unstorage_store_test.ts"],
   },
 ];
 

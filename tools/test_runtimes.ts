@@ -21,7 +21,7 @@ const decoder = new TextDecoder();
 async function run(
   cmd: string,
   args: string[],
-  options: { cwd?: string; quiet?: boolean } = {},
+  options: { cwd?: string; quiet?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ ok: boolean; out: string }> {
   let result: Deno.CommandOutput;
   try {
@@ -30,7 +30,7 @@ async function run(
       cwd: options.cwd ?? work,
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...options.env },
     }).output();
   } catch (err) {
     // A missing program throws (NotFound) synchronously from output():
@@ -112,6 +112,29 @@ count(
   oldestHono !== undefined && manifest.dependencies?.hono === undefined,
   manifestText.out,
 );
+
+// The build folder is not for installing: npm links a folder, and Node
+// would then resolve hono and iron-webcrypto beside it, not in the app. Its
+// preinstall refuses, naming the tarball to install instead.
+{
+  const app = await Deno.makeTempDir({ prefix: "hono-session-link-" });
+  await Deno.writeTextFile(
+    `${app}/package.json`,
+    JSON.stringify({ private: true, type: "module" }),
+  );
+  const linked = await run("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    `${root}dist/npm`,
+  ], { cwd: app, quiet: true });
+  count(
+    "npm package: `npm install dist/npm` (a link) refuses, naming the tarball",
+    !linked.ok && linked.out.includes(`npm install ${root}dist/${tarball}`),
+    linked.out,
+  );
+  await Deno.remove(app, { recursive: true });
+}
 
 // 3. Throwaway Node projects: the main one with the newest Hono 4 and all
 // the tools, and one with the oldest Hono the peer range allows, in a
@@ -301,6 +324,22 @@ for (const { dir, hono } of projects) {
   const d1 = await run("node", ["d1.mjs", hono], { cwd: dir });
   tally(d1.out, d1.ok, `workerd D1 (hono ${hono})`);
 }
+
+// Without a secret, the random key is said once where the environment says
+// production, and never otherwise: NODE_ENV on Node and Bun (through
+// process.env), a public host on workerd (newest Hono).
+for (const production of [false, true]) {
+  const env = { NODE_ENV: production ? "production" : "development" };
+  const node = await run("node", ["random_secret.mjs", "node"], { env });
+  tally(node.out, node.ok, "node random secret");
+  const bun = await run(`${work}/node_modules/.bin/bun`, [
+    "random_secret.mjs",
+    "bun",
+  ], { env });
+  tally(bun.out, bun.ok, "bun random secret");
+}
+const randomWorkerd = await run("node", ["random_secret_workerd.mjs"]);
+tally(randomWorkerd.out, randomWorkerd.ok, "workerd random secret");
 
 // 5. The store conformance suite on Node, against DenoKvStore over
 // @deno/kv, bundled onto the npm build: imports of the library's sources

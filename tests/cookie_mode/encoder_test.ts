@@ -25,3 +25,35 @@ Deno.test("a custom encoder's decode runs on every request: a revoked value stop
   assert.deepEqual(await jar.text("/read"), [200, "-"], "revoked");
   assert.equal(decodes, 4);
 });
+
+Deno.test("an encoder whose encode() returns an empty string (or no string) fails the save: no empty cookie is sent, and the cookie the browser holds keeps working", async () => {
+  let answer: unknown = undefined;
+  const encoder: Encoder = {
+    encode: (record) =>
+      answer === undefined
+        ? `v1.${btoa(JSON.stringify(record))}`
+        : answer as string,
+    decode: (value) =>
+      value.startsWith("v1.")
+        ? JSON.parse(atob(value.slice(3))) as SessionRecord
+        : null,
+  };
+  const jar = new Jar(basicApp({ secret: SECRET, encoder }));
+  await jar.fetch("/login?user=ada", { method: "POST" });
+  const held = jar.get("sid");
+  for (const bad of ["", Promise.resolve(""), 42, null, Promise.resolve({})]) {
+    answer = bad;
+    const [status, body] = await jar.text("/login?user=bob", {
+      method: "POST",
+    });
+    assert.equal(status, 500, String(bad));
+    assert.match(
+      body,
+      /TypeError: .*encode\(\) must return a non-empty string/,
+    );
+    assert.equal(jar.last.length, 0, "no Set-Cookie at all");
+    assert.equal(jar.get("sid"), held);
+    answer = undefined;
+    assert.deepEqual(await jar.text("/read"), [200, "ada"]);
+  }
+});

@@ -4,54 +4,15 @@
 // session. Sessions sealed with iron, across requests, are in
 // tests/cookie_mode/chunked_session_test.ts.
 import assert from "node:assert/strict";
-import { Hono } from "hono";
+import type { Encoder, SessionEvent } from "../../mod.ts";
 import {
-  type Encoder,
-  session,
-  type SessionEvent,
-  type SessionOptions,
-  type SessionRecord,
-} from "../../mod.ts";
-import { Jar, SECRET, setCookies } from "../_helpers.ts";
+  exactEncoder,
+  Jar,
+  SECRET,
+  setCookies,
+  sizedApp,
+} from "../_helpers.ts";
 import { splitValue } from "../../_http/chunks.ts";
-
-/**
- * An encoder whose value has exactly the length the session asks for
- * (`size`), made of characters a cookie carries as they are (or `é`,
- * which encodes to `%C3%A9`, with `escaped`). Values are looked up, so
- * decode knows only what encode made.
- */
-function exactEncoder(): Encoder {
-  const made = new Map<string, SessionRecord>();
-  return {
-    encode(record) {
-      const data = record.data as { size: number; escaped?: boolean };
-      const head = `v${made.size}_`;
-      const fill = data.escaped ? "é" : "x";
-      const value = head + fill.repeat(data.size - head.length);
-      made.set(value, record);
-      return value;
-    },
-    decode: (value) => made.get(value) ?? null,
-  };
-}
-
-function sizedApp(options: SessionOptions) {
-  const app = new Hono()
-    .use(session<{ size?: number; escaped?: boolean }>(options))
-    .post("/size/:n", (c) => {
-      c.session.size = Number(c.req.param("n"));
-      if (c.req.query("escaped") !== undefined) c.session.escaped = true;
-      return c.text("ok");
-    })
-    .get("/size", (c) => c.text(String(c.session.size ?? "-")))
-    .post("/logout", (c) => {
-      c.session = null;
-      return c.text("bye");
-    });
-  app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
-  return app;
-}
 
 /** The Set-Cookie lines of a response as `name=length` or `name:gone`. */
 function shape(res: Response): string[] {

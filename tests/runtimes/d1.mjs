@@ -3,7 +3,7 @@
 // local D1 database bound as DB) on a loopback port. Runs the published
 // conformance kit's cases one request each inside workerd, the runtime
 // scenarios against the D1-backed app over HTTP, and D1's size limit.
-import { build } from "esbuild";
+import { bundleWorker } from "./bundle.mjs";
 import { Miniflare } from "miniflare";
 import { report, runScenarios } from "./scenarios.mjs";
 
@@ -25,20 +25,12 @@ const noNodeTest = {
     }));
   },
 };
-const bundle = await build({
-  entryPoints: [new URL("./d1_worker.mjs", import.meta.url).pathname],
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  mainFields: ["module", "main"],
-  conditions: ["worker", "workerd", "import"],
-  external: ["node:*"],
-  plugins: [noNodeTest],
-  write: false,
-});
 const mf = new Miniflare({
   modules: true,
-  script: bundle.outputFiles[0].text,
+  script: await bundleWorker(
+    new URL("./d1_worker.mjs", import.meta.url).pathname,
+    { external: ["node:*"], plugins: [noNodeTest] },
+  ),
   compatibilityDate: "2024-09-23",
   compatibilityFlags: ["nodejs_compat"],
   d1Databases: ["DB"],

@@ -398,3 +398,23 @@ Deno.test("DenoKvStore: a user index key over Deno KV's limit is a RangeError be
     kv.close();
   }
 });
+
+Deno.test("DenoKvStore: an index entry naming another user's session (left by a tool, or lagging) is not listed, and the session lives on", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new DenoKvStore(kv);
+    const jar = new Jar(userApp(store));
+    await jar.fetch("/signin?user=bob", { method: "POST" });
+    const id = storeKey(jar.get("sid")!);
+    // Bob's session, named in Alice's index.
+    await kv.set(["sessions", 0, "alice", id], Date.now() + 60_000);
+    assert.deepEqual(await store.listUser("alice"), []);
+    assert.deepEqual(
+      (await store.listUser("bob")).map((entry) => entry.id),
+      [id],
+    );
+    assert.deepEqual(await jar.text("/read"), [200, "bob"]);
+  } finally {
+    kv.close();
+  }
+});

@@ -32,6 +32,9 @@ import {
 
 const checked = { checksConflicts: true, checksExpiry: true };
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let ids = 0;
+const randomId = (): string => `id-${++ids}-${crypto.randomUUID()}`;
+
 const record = (
   data: Record<string, unknown>,
   ttl = 60_000,
@@ -614,6 +617,31 @@ Deno.test("SqlStore: a { dialect, query } client works, synchronous or not", asy
   }
 });
 
+Deno.test("SqlStore.listUser reads only that user's rows (one query on the user index), not every session", async () => {
+  const { db, close } = sqlite();
+  try {
+    const read: SqlRow[][] = [];
+    const client: SqlClient = {
+      dialect: "sqlite",
+      query: (sql, params) => {
+        const rows = db.prepare(sql).all(...params) as SqlRow[];
+        if (sql.startsWith("SELECT id, data")) read.push(rows);
+        return rows;
+      },
+    };
+    const store = new SqlStore(client, { sweepInterval: 0 });
+    await store.createTable();
+    for (const user of ["alice", "bob", "bob", "carol"]) {
+      await store.set(randomId(), record({}, 60_000, user));
+    }
+    assert.equal((await store.listUser("bob")).length, 2);
+    assert.deepEqual(read.map((rows) => rows.length), [2]);
+    store.close();
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("SqlStore: the sweep timer never keeps a process alive, and its failures are reported, not thrown", async () => {
   const url = new URL("../../stores/sql.ts", import.meta.url).href;
   const code = `
@@ -686,6 +714,8 @@ if (!postgresAvailable && postgresRequired) {
     throw new Error(`CI=true and ${postgresMissing}`);
   });
 } else if (!postgresAvailable) {
+  // Said here, once: other files skip their PostgreSQL cases without a word.
+  console.warn(`PostgreSQL tests skipped: ${postgresMissing}.`);
   Deno.test({
     name:
       "SqlStore on PostgreSQL (skipped: PostgreSQL not installed; apt-get install -y postgresql)",

@@ -40,7 +40,7 @@ const seedEncoder = {
     return `${btoa(JSON.stringify(data))}.${secret.length}`;
   },
   decode(data: string, _secret: string): Record<string, unknown> {
-    return JSON.parse(atob(data.split(".")[0]));
+    return JSON.parse(atob(data.slice(0, data.lastIndexOf("."))));
   },
 };
 const asEncoder: Encoder = seedEncoder;

@@ -133,6 +133,26 @@ function bytesOf(value: unknown, what: string): Uint8Array<ArrayBuffer> {
   }
 }
 
+// P-256 (NIST, SEC 2): the field prime and the curve's b (a = -3).
+const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+
+function bigint(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const byte of bytes) n = (n << 8n) | BigInt(byte);
+  return n;
+}
+
+// Whether (x, y) is a point of P-256: y^2 = x^3 - 3x + b (mod p). Not
+// every Web Crypto checks this when it imports a key.
+function onCurve(xb: Uint8Array, yb: Uint8Array): boolean {
+  const x = bigint(xb);
+  const y = bigint(yb);
+  if (x >= P || y >= P) return false;
+  const right = ((x * x % P) * x - 3n * x + B) % P;
+  return (y * y - right) % P === 0n;
+}
+
 /**
  * The public key a registration proof carries, checked for `alg` and
  * stripped to what defines it: a P-256 point for ES256, an RSA modulus of
@@ -151,10 +171,13 @@ export function publicJwk(jwk: unknown, alg: Algorithm): PublicJwk {
     if (k.kty !== "EC" || k.crv !== "P-256") {
       throw new ProofRefused("key", "an ES256 key must be an EC P-256 key");
     }
-    if (
-      bytesOf(k.x, "x").length !== 32 || bytesOf(k.y, "y").length !== 32
-    ) {
+    const x = bytesOf(k.x, "x");
+    const y = bytesOf(k.y, "y");
+    if (x.length !== 32 || y.length !== 32) {
       throw new ProofRefused("key", "a P-256 point has 32-byte coordinates");
+    }
+    if (!onCurve(x, y)) {
+      throw new ProofRefused("key", "the point is not on the P-256 curve");
     }
     return { kty: "EC", crv: "P-256", x: k.x as string, y: k.y as string };
   }

@@ -46,7 +46,14 @@ export async function refresh(e: Endpoint, c: Context): Promise<Response> {
       proof = parseProof(header);
     } catch (error) {
       if (!(error instanceof ProofRefused)) throw error;
-      return refused(e, c, "refresh", error.reason, 400, error.message);
+      return refused(
+        e,
+        c,
+        "refresh",
+        error.reason,
+        error.reason === "malformed" ? 400 : 403,
+        error.message,
+      );
     }
   }
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {

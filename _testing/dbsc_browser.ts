@@ -151,20 +151,30 @@ export class DbscBrowser {
   readonly steps: DbscStep[] = [];
   /** The registered session's config, once registered. */
   config: SessionConfig | undefined;
-  readonly #app: Fetcher;
+  /** Headers every protocol request carries (an `Origin`, as Chromium sends). */
+  readonly #headers: Record<string, string>;
 
-  constructor(app: Fetcher, key: BrowserKey) {
-    this.#app = app;
+  /**
+   * @param options.headers Headers for the registration and refresh
+   *   requests, such as the `Origin` a browser sends with them.
+   */
+  constructor(
+    app: Fetcher,
+    key: BrowserKey,
+    options?: { headers?: Record<string, string> },
+  ) {
     this.key = key;
     this.jar = new Jar(app, { maxAge: true });
+    this.#headers = options?.headers ?? {};
   }
 
   /** A browser with a new key for `alg`. */
   static async create(
     app: Fetcher,
     alg: DbscAlgorithm = "ES256",
+    options?: { headers?: Record<string, string> },
   ): Promise<DbscBrowser> {
-    return new DbscBrowser(app, await makeKey(alg));
+    return new DbscBrowser(app, await makeKey(alg), options);
   }
 
   /** The bound cookie's name, once registered. */
@@ -198,6 +208,7 @@ export class DbscBrowser {
       { withKey: true },
     );
     const headers: Record<string, string> = {
+      ...this.#headers,
       "secure-session-response": `"${proof}"`,
     };
     if (offer.authorization !== undefined) {
@@ -217,6 +228,7 @@ export class DbscBrowser {
     const config = this.config;
     if (config === undefined) throw new Error("no registered session");
     const headers = {
+      ...this.#headers,
       "sec-secure-session-id": `"${config.session_identifier}"`,
     };
     let res = await this.jar.fetch(config.refresh_url, {

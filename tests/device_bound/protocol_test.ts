@@ -641,3 +641,24 @@ Deno.test("device-bound: a write to a bound session keeps its cookie's short Max
     assert.ok(cookiesOf(res).get("sx")!.maxAge! > 3000);
   });
 });
+
+Deno.test("device-bound: a session past its absolute timeout (lowered after sign-in) is not refreshed, and goes", async () => {
+  await withFakeTime(async (clock) => {
+    const before = deviceApp({ lifetime: 60 });
+    const browser = await signedIn(before);
+    const token = browser.jar.get("sid")!;
+    // The app is redeployed with an absolute timeout of one minute.
+    const after = deviceApp(
+      { lifetime: 60 },
+      { absoluteTimeout: 60 },
+      before.store,
+    );
+    clock.tick(61_000);
+    const res = await refreshPost(
+      new Jar(after.app),
+      browser.config!.session_identifier,
+    );
+    assert.deepEqual(await res.json(), { continue: false });
+    assert.equal(recordOf(before, token), undefined, "the record is gone");
+  });
+});

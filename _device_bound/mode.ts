@@ -102,14 +102,20 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       // (and at the old key until the move is done), so a refresh finds it
       // whichever way the move ends.
       next = randomToken();
+      const key = from.handle.key;
       const pointer = await this.#sessions.pointer(binding.id, c);
-      if (pointer?.session === from.handle.key) {
+      // The entry points here, or at a key a move that did not finish
+      // never wrote (with this one as the key before). If another move
+      // did finish, this save finds the session gone and answers 409.
+      if (
+        pointer !== undefined &&
+        (pointer.session === key ||
+          (pointer.previous === key &&
+            !await this.#sessions.holds(pointer.session, c)))
+      ) {
         await this.#sessions.point(
           binding.id,
-          {
-            session: this.#inner.keyFor(next),
-            previous: from.handle.key,
-          },
+          { session: this.#inner.keyFor(next), previous: key },
           limitOf(out.meta),
           c,
         );

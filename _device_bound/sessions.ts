@@ -42,6 +42,12 @@ export class DeviceSessions {
     return readPointer(got, id);
   }
 
+  /** Whether the store holds an entry under `key`. */
+  async holds(key: string, c: Context): Promise<boolean> {
+    const got = await this.#store.get(key, c);
+    return got !== undefined && got !== null;
+  }
+
   /**
    * The registered session with identifier `id`: `unknown` when no entry
    * names it (never registered here, or long gone), `ended` when the entry

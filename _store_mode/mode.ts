@@ -247,12 +247,13 @@ export class StoreMode implements Mode<StoreHandle> {
     // if another request moved or ended it meanwhile, there is nothing to
     // save and nothing to refuse. The browser keeps the cookie it has, and
     // gets the new one from the request that moved it.
-    const unsaved: Saved | undefined =
+    const unsaved: StoreSaved | undefined =
       from?.migrated !== undefined && out.activityOnly
         ? {
           value: from.handle.token,
           expires: from.meta.expires,
           persistent: from.meta.persistent,
+          record: from.handle.record,
         }
         : undefined;
     if (move && !replace && migrated !== undefined) {

@@ -662,3 +662,23 @@ Deno.test("device-bound: a session past its absolute timeout (lowered after sign
     assert.equal(recordOf(before, token), undefined, "the record is gone");
   });
 });
+
+Deno.test("device-bound: a regenerate() after a move that did not finish still takes the identifier along", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const key = storeKey(browser.jar.get("sid")!);
+  // A refresh pointed the identifier at a new key, then failed before the
+  // move (the store went away): the entry names a key never written.
+  const pointer = d.store.get(pointerKey(id, ""))!;
+  d.store.set(pointerKey(id, ""), {
+    ...pointer,
+    binding: { id, session: storeKey("x".repeat(43)), previous: key },
+  });
+  assert.equal(
+    (await browser.fetch("/regenerate", { method: "POST" })).status,
+    200,
+  );
+  assert.equal((await browser.refresh()).status, 200, "the refresh finds it");
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});

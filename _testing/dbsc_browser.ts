@@ -92,8 +92,8 @@ export async function makeKey(alg: DbscAlgorithm): Promise<BrowserKey> {
     );
   const full = await crypto.subtle.exportKey("jwk", pair.publicKey);
   const jwk: JsonWebKey = alg === "ES256"
-    ? { kty: full.kty, crv: full.crv, x: full.x, y: full.y }
-    : { kty: full.kty, n: full.n, e: full.e };
+    ? { kty: "EC", crv: "P-256", x: full.x!, y: full.y! }
+    : { kty: "RSA", n: full.n!, e: full.e! };
   return { alg, privateKey: pair.privateKey, jwk };
 }
 

@@ -136,6 +136,24 @@ export async function signProof(
   return `${signed}.${toBase64url(signature)}`;
 }
 
+/**
+ * A POST to a refresh path (default: the one for cookie `sid`) with a
+ * session identifier and, maybe, a proof, sent through `jar`: what a
+ * browser sends, or someone replaying what a browser sent.
+ */
+export function refreshPost(
+  jar: Jar,
+  id: string,
+  proof?: string,
+  path = "/__dbsc/sid/refresh",
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    "sec-secure-session-id": `"${id}"`,
+  };
+  if (proof !== undefined) headers["secure-session-response"] = `"${proof}"`;
+  return jar.fetch(path, { method: "POST", headers });
+}
+
 /** One step of the protocol, as the browser saw it. */
 export interface DbscStep {
   step: "registration" | "challenge" | "refresh" | "ended";
@@ -218,6 +236,31 @@ export class DbscBrowser {
     this.steps.push({ step: "registration", status: res.status });
     if (res.status === 200) this.config = await res.clone().json();
     return res;
+  }
+
+  /**
+   * Asks the refresh path for a challenge, as a browser's first refresh
+   * request does, and returns it (throws unless the answer is a 403 with a
+   * challenge for this session).
+   */
+  async challenge(): Promise<string> {
+    const id = this.config?.session_identifier;
+    if (id === undefined) throw new Error("no registered session");
+    const res = await refreshPost(
+      this.jar,
+      id,
+      undefined,
+      this.config!.refresh_url,
+    );
+    const challenge = readChallenge(
+      res.headers.get("secure-session-challenge"),
+    );
+    if (res.status !== 403 || challenge === undefined || challenge.id !== id) {
+      throw new Error(
+        `expected a 403 with a challenge for this session; got ${res.status}`,
+      );
+    }
+    return challenge.challenge;
   }
 
   /**

@@ -11,7 +11,7 @@ import { Jar } from "./jar.ts";
 import {
   DbscBrowser,
   makeKey,
-  readChallenge,
+  refreshPost,
   signProof,
 } from "./dbsc_browser.ts";
 import type { Case } from "./case.ts";
@@ -44,23 +44,6 @@ async function signedIn(
 
 async function read(browser: DbscBrowser | Jar): Promise<string> {
   return await (await browser.fetch("/read")).text();
-}
-
-function refreshPost(jar: Jar, id: string, proof?: string) {
-  const headers: Record<string, string> = {
-    "sec-secure-session-id": `"${id}"`,
-  };
-  if (proof !== undefined) headers["secure-session-response"] = `"${proof}"`;
-  return jar.fetch("/__dbsc/sid/refresh", { method: "POST", headers });
-}
-
-async function aChallenge(browser: DbscBrowser): Promise<string> {
-  const res = await refreshPost(
-    browser.jar,
-    browser.config!.session_identifier,
-  );
-  assert.equal(res.status, 403);
-  return readChallenge(res.headers.get("secure-session-challenge"))!.challenge;
 }
 
 /** The device-bound cases, in the order they run. */
@@ -127,7 +110,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const browser = await signedIn(app, user);
       const id = browser.config!.session_identifier;
       const token = browser.jar.get("sid")!;
-      const challenge = await aChallenge(browser);
+      const challenge = await browser.challenge();
       const other = await makeKey("ES256");
       const forged = await refreshPost(
         new Jar(app.app),
@@ -178,7 +161,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const app = boundApp(store);
       const browser = await signedIn(app, aUser());
       const id = browser.config!.session_identifier;
-      const proof = await signProof(browser.key, await aChallenge(browser));
+      const proof = await signProof(browser.key, await browser.challenge());
       const results = await Promise.all([
         refreshPost(new Jar(app.app), id, proof),
         refreshPost(new Jar(app.app), id, proof),

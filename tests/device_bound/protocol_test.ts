@@ -11,6 +11,7 @@ import {
   makeKey,
   readChallenge,
   readOffer,
+  refreshPost,
   signProof,
 } from "../../_testing/dbsc_browser.ts";
 import { Jar } from "../../_testing/jar.ts";
@@ -44,33 +45,6 @@ async function signedIn(d: DeviceApp, alg: "ES256" | "RS256" = "ES256") {
   assert.equal(res.status, 200);
   assert.ok(browser.config, "the browser registered");
   return browser;
-}
-
-/** A POST to the refresh endpoint with the identifier and, maybe, a proof. */
-function refreshPost(
-  jar: Jar,
-  id: string,
-  proof?: string,
-  path = "/__dbsc/sid/refresh",
-): Promise<Response> {
-  const headers: Record<string, string> = {
-    "sec-secure-session-id": `"${id}"`,
-  };
-  if (proof !== undefined) headers["secure-session-response"] = `"${proof}"`;
-  return jar.fetch(path, { method: "POST", headers });
-}
-
-/** Asks for a challenge and returns it. */
-async function aChallenge(browser: DbscBrowser): Promise<string> {
-  const res = await refreshPost(
-    browser.jar,
-    browser.config!.session_identifier,
-  );
-  assert.equal(res.status, 403);
-  const challenge = readChallenge(res.headers.get("secure-session-challenge"));
-  assert.ok(challenge);
-  assert.equal(challenge.id, browser.config!.session_identifier);
-  return challenge.challenge;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -263,7 +237,7 @@ Deno.test("device-bound: replayed proofs get a 403 and change nothing", async ()
 
   // A refresh proof, answered once; replayed, it is refused.
   const id = bound!.id!;
-  const proof = await signProof(browser.key, await aChallenge(browser));
+  const proof = await signProof(browser.key, await browser.challenge());
   const ok = await refreshPost(browser.jar, id, proof);
   assert.equal(ok.status, 200);
   const now = browser.jar.get("sid")!;
@@ -291,7 +265,7 @@ Deno.test("device-bound: a proof signed by another key (forged, or the wrong key
   const id = browser.config!.session_identifier;
   const token = browser.jar.get("sid")!;
   const other = await makeKey("ES256");
-  const challenge = await aChallenge(browser);
+  const challenge = await browser.challenge();
   const forged = await signProof(other, challenge);
   const res = await refreshPost(new Jar(d.app), id, forged);
   assert.equal(res.status, 403);
@@ -343,7 +317,7 @@ Deno.test("device-bound: an expired challenge is refused, at registration and at
     assert.equal(await (await browser.jar.fetch("/me")).text(), "ada");
 
     const b = await signedIn(d);
-    const challenge = await aChallenge(b);
+    const challenge = await b.challenge();
     clock.tick(30_001);
     const proof = await signProof(b.key, challenge);
     const res = await refreshPost(b.jar, b.config!.session_identifier, proof);
@@ -361,7 +335,7 @@ Deno.test("device-bound: alg none, a malformed proof, no proof, no identifier: a
   const browser = await signedIn(d);
   const id = browser.config!.session_identifier;
   const token = browser.jar.get("sid")!;
-  const challenge = await aChallenge(browser);
+  const challenge = await browser.challenge();
   const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, "");
   const none = `${b64({ alg: "none", typ: "dbsc+jwt" })}.${
     b64({ jti: challenge })
@@ -606,7 +580,7 @@ Deno.test("device-bound: the same proof sent twice at once is answered once", as
   const d = deviceApp({ lifetime: 60 });
   const browser = await signedIn(d);
   const id = browser.config!.session_identifier;
-  const proof = await signProof(browser.key, await aChallenge(browser));
+  const proof = await signProof(browser.key, await browser.challenge());
   const results = await Promise.all([
     refreshPost(new Jar(d.app), id, proof),
     refreshPost(new Jar(d.app), id, proof),

@@ -15,6 +15,7 @@ import {
 } from "./_core/request.ts";
 import { CookieMode } from "./_cookie_mode/mode.ts";
 import { StoreMode } from "./_store_mode/mode.ts";
+import { DeviceBound } from "./_device_bound/device_bound.ts";
 
 /**
  * Creates the session middleware. Handlers after it read and write
@@ -60,14 +61,23 @@ export function session<
   options?: SessionOptions,
 ): MiddlewareHandler<{ Variables: { session: Session & T } }> {
   const resolved = resolveOptions(options);
-  const mode: Mode<unknown> = resolved.store
-    ? new StoreMode(resolved, resolved.store) as Mode<unknown>
-    : new CookieMode(resolved) as Mode<unknown>;
-  return async function sessionMiddleware(c, next): Promise<void> {
+  const store = resolved.store;
+  const storeMode = store && new StoreMode(resolved, store);
+  // Device binding (store mode only) wraps the store mode, and answers
+  // its own registration and refresh requests.
+  const bound = storeMode && resolved.deviceBound &&
+    new DeviceBound(resolved, resolved.deviceBound, store, storeMode);
+  const mode: Mode<unknown> = (bound ? bound.mode : storeMode ??
+    new CookieMode(resolved)) as Mode<unknown>;
+  return async function sessionMiddleware(c, next): Promise<Response | void> {
     installAccessor(c);
     const outer = currentRequest(c);
     // The same middleware mounted twice on one route: the first one serves.
     if (outer?.uses(resolved)) return await next();
+    if (bound) {
+      const answer = await bound.answer(c);
+      if (answer !== undefined) return answer;
+    }
     // Inside another session() middleware: c.session is ours until we are
     // done, then the outer one's again.
     const outerSession: unknown = outer && c.get("session");

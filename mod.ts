@@ -54,6 +54,7 @@ export type {
 } from "./session.ts";
 export type { SessionOptions } from "./session_options.ts";
 export type { SessionCookieOptions } from "./session_cookie_options.ts";
+export type { DeviceBoundOptions } from "./session_device_bound_options.ts";
 export type {
   SessionRecord,
   SessionStore,

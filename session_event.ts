@@ -33,6 +33,29 @@
  *   carries one), or saved in this package's format for the first time
  *   (`step: "moved"`: a new cookie, or a new id with the old record
  *   deleted). Once `loaded` no longer comes, no such session is in use.
+ * - `device-bound` (with `deviceBound`): `step` is `offered` (a
+ *   `regenerate()` response offered registration), `registered` (a browser
+ *   proved it holds a key; the session is now device-bound), `challenged`
+ *   (a refresh was given a challenge to sign), `refreshed` (a proof from
+ *   the registered key got a new cookie), or `ended` (a refresh came for a
+ *   session that was signed out, revoked or expired; the browser is told
+ *   to stop).
+ * - `device-proof-refused`: a registration or refresh (`step`) was
+ *   answered with a 4xx and nothing else. `reason`: `malformed` (no proof,
+ *   or not a DBSC JWT), `algorithm` (not ES256/RS256, `none`, or not the
+ *   registered key's), `key` (no usable public key), `signature` (not
+ *   signed by the key: forged, or a wrong key), `challenge` (a challenge
+ *   that was never given, already answered, or expired: a replay),
+ *   `authorization` (a registration proof that does not echo its
+ *   authorization value), `session` (no live session to register, or it
+ *   is already registered).
+ * - `device-cookie-refused`: a device-bound session's cookie was taken as
+ *   missing: `unproven` (its key has not proved itself for longer than
+ *   the lifetime: a copied cookie, or a browser that stopped refreshing),
+ *   `skipped` (the browser said it skipped this session's refresh).
+ * - `device-refresh-skipped`: a request says the browser did not refresh a
+ *   device-bound session (Secure-Session-Skipped); `reason` is the
+ *   browser's (`unreachable`, `server_error`, `quota_exceeded`) or `other`.
  *
  * @example Count refused cookies
  * ```ts
@@ -60,4 +83,25 @@ export type SessionEvent =
     type: "legacy-session";
     from: "hono-session@1";
     step: "loaded" | "moved";
+  }
+  | {
+    type: "device-bound";
+    step: "offered" | "registered" | "challenged" | "refreshed" | "ended";
+  }
+  | {
+    type: "device-proof-refused";
+    step: "registration" | "refresh";
+    reason:
+      | "malformed"
+      | "algorithm"
+      | "key"
+      | "signature"
+      | "challenge"
+      | "authorization"
+      | "session";
+  }
+  | { type: "device-cookie-refused"; reason: "unproven" | "skipped" }
+  | {
+    type: "device-refresh-skipped";
+    reason: "unreachable" | "server_error" | "quota_exceeded" | "other";
   };

@@ -7,6 +7,7 @@ import type { Encoder } from "./encoder.ts";
 import type { SessionCookieOptions } from "./session_cookie_options.ts";
 import type { SessionStore } from "./session_store.ts";
 import type { SessionEvent } from "./session_event.ts";
+import type { DeviceBoundOptions } from "./session_device_bound_options.ts";
 import type { Context } from "hono";
 
 /**
@@ -160,4 +161,19 @@ export interface SessionOptions {
    * HttpOnly.
    */
   existsCookieOptions?: SessionCookieOptions | undefined;
+  /**
+   * Store mode: binds sessions to the device that signed in, in browsers
+   * that speak Device Bound Session Credentials (W3C DBSC). A
+   * `regenerate()` offers the browser to register a key for the session;
+   * once it has, the session cookie lasts `lifetime` seconds (ten minutes
+   * by default), the browser renews it by proving it holds the key, and
+   * the server refuses a cookie whose key has not proved itself for longer
+   * than that: a copied cookie stops working within `lifetime`. The
+   * middleware answers the registration and refresh requests itself.
+   * Browsers without DBSC keep an ordinary session. `true` for the
+   * defaults, or {@linkcode DeviceBoundOptions}. Needs a store with
+   * `replace()` (MemoryStore, DenoKvStore, RedisStore, SqlStore); refused
+   * in cookie mode. Off by default.
+   */
+  deviceBound?: boolean | DeviceBoundOptions | undefined;
 }

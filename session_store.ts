@@ -62,6 +62,16 @@ export type SessionRecord = {
    * in ms since the epoch.
    */
   seen?: number;
+  /**
+   * With the `deviceBound` option: the middleware's bookkeeping for a
+   * device-bound session (the challenges it was given; once registered,
+   * its identifier, its public key and until when its cookie is accepted).
+   * Never the session's values. Stores keep it as they keep the rest of
+   * the record and never need to read it. The store also holds, for each
+   * registered session, a small entry with no values and a `binding` that
+   * says where the session is, under a key ending with `:dbsc`.
+   */
+  binding?: object;
 };
 
 /**

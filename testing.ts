@@ -9,7 +9,8 @@
  * update, sign-out, expiry, unknown ids, concurrent sessions, a large value,
  * ids kept apart, two middleware instances on one store). A store that
  * claims more is held to it: checked writes and `replace` with
- * `checksConflicts`, its own expiry check with `checksExpiry`.
+ * `checksConflicts`, its own expiry check with `checksExpiry`, a user's
+ * sessions with `listsUsers`, device-bound sessions with `deviceBound`.
  *
  * Each case calls your factory for a store and closes it after; the store
  * may be a fresh one or the same database every time, since each case uses
@@ -114,6 +115,19 @@ export interface StoreConformanceOptions {
    */
   listsUsers?: boolean | undefined;
   /**
+   * The store carries device-bound sessions (`session({ store,
+   * deviceBound })`): a browser speaking DBSC registers and refreshes, the
+   * session moves to a new id at each refresh, a copied cookie stops
+   * working after the lifetime, forged and replayed proofs change nothing,
+   * the same proof twice at once is answered once, sign-out and revocation
+   * end refreshes. It takes `replace`, checked like `set`. These cases
+   * wait about a second each.
+   *
+   * Default: whether the store has a `replace` method, looked at when each
+   * case runs. `false` registers these cases as skipped.
+   */
+  deviceBound?: boolean | undefined;
+  /**
    * The most one case may take, in milliseconds, making and closing the
    * store included; a case that takes longer fails. Default: `30_000`.
    */
@@ -193,6 +207,9 @@ export function storeConformance(
     if (group === "users-race" && checksConflicts === false) {
       return "the store does not claim checksConflicts";
     }
+    if (group === "device-bound" && options.deviceBound === false) {
+      return "the store does not claim deviceBound";
+    }
     return undefined;
   };
   // Why a case does not apply to this store, known once it exists.
@@ -215,6 +232,14 @@ export function storeConformance(
     }
     if (group === "users-race" && !(checksConflicts ?? hasReplace)) {
       return "the store has no replace() and does not claim checksConflicts";
+    }
+    if (group === "device-bound" && !hasReplace) {
+      if (options.deviceBound) {
+        throw new TypeError(
+          "the store claims deviceBound but has no replace() method",
+        );
+      }
+      return "the store has no replace()";
     }
     return undefined;
   };

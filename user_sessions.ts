@@ -62,6 +62,7 @@ import { isRecord } from "./_core/record.ts";
 import { currentRequest } from "./_core/request.ts";
 import { checkUserId } from "./_core/choices.ts";
 import { toBase64url } from "./_lib/encoding.ts";
+import { isBound, readBinding } from "./_device_bound/binding.ts";
 
 /**
  * One of a user's sessions in a listing.
@@ -113,6 +114,13 @@ export interface UserSession<V extends object = Record<string, unknown>> {
    * `persistent` option applies).
    */
   readonly persistent: boolean | undefined;
+  /**
+   * Whether the session is bound to its device (`deviceBound`): the
+   * browser registered a key for it and proves it holds it to keep the
+   * session's cookie, so a copy of that cookie stops working after a few
+   * minutes.
+   */
+  readonly deviceBound: boolean;
   /**
    * A copy of its values, for what the app records there to show (a device
    * name, the user agent at sign-in).
@@ -310,6 +318,7 @@ export function userSessions<V extends object = Record<string, unknown>>(
           seen: record.seen,
           expires: record.expires,
           persistent: record.persistent,
+          deviceBound: isBound(readBinding(record.binding)),
           values,
         });
       }

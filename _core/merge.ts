@@ -54,8 +54,9 @@ function choice<T>(base: T, ours: T, theirs: T): T {
  * both wrote the same result: two read-modify-writes of a counter both
  * write `n + 1`, and taking that as agreement would lose one of them. The
  * one exception is a flashed value both requests dropped at its end of
- * life: nobody wrote it. The deadlines, the user tie and the cookie
- * lifetime choice follow the side that moved them.
+ * life: nobody wrote it. The deadlines, the user tie, the cookie
+ * lifetime choice and a device-bound session's bookkeeping follow the side
+ * that changed them.
  *
  * After a merge, the next attempt's base is `theirs`: what the merged
  * record was made from.
@@ -124,5 +125,11 @@ export function mergeRecords(
   if (persistent !== undefined) merged.persistent = persistent;
   const seen = deadline(base.seen, ours.seen, theirs.seen);
   if (seen !== undefined) merged.seen = seen;
+  // A device-bound session's bookkeeping: the side that changed it wins
+  // (each side holds its own parse of it, so compared by value).
+  const binding = same(ours.binding, base.binding)
+    ? theirs.binding
+    : ours.binding;
+  if (binding !== undefined) merged.binding = binding;
   return merged;
 }

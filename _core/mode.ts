@@ -27,6 +27,11 @@ export interface Saved {
   expires: number;
   /** The session's own choice of persistent cookies, if it made one. */
   persistent: boolean | undefined;
+  /**
+   * A device-bound session: until when the session cookie is accepted
+   * (its `Max-Age` ends there; the exists cookie keeps the session's).
+   */
+  cookieUntil?: number | undefined;
 }
 
 /** Where sessions are kept; `H` is what a mode remembers of a loaded one. */

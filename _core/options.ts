@@ -15,6 +15,10 @@ import {
   type SessionCookies,
 } from "../_http/cookies.ts";
 import {
+  type DeviceBoundSettings,
+  resolveDeviceBound,
+} from "../_device_bound/options.ts";
+import {
   chunkedCookies,
   DEFAULT_CHUNKS,
   isChunkName,
@@ -58,6 +62,8 @@ export interface ResolvedOptions {
   readonly persistent: boolean;
   /** Whose sessions are also read and moved to ours, if anyone's. */
   readonly migrateFrom: MigrateFrom | undefined;
+  /** Device-bound sessions, if on (store mode). */
+  readonly deviceBound: DeviceBoundSettings | undefined;
 }
 
 /** The libraries whose sessions `migrateFrom` reads. */
@@ -93,6 +99,7 @@ const OPTION_KEYS: Record<keyof SessionOptions, true> = {
   compression: true,
   cookieChunks: true,
   migrateFrom: true,
+  deviceBound: true,
 };
 const COOKIE_KEYS: Record<keyof SessionCookieOptions, true> = {
   domain: true,
@@ -695,6 +702,12 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       `session(): existsCookieName "${existsWireName}" is the name of one of the session cookie's chunks (cookieChunks); choose another name`,
     );
   }
+  const deviceBound = resolveDeviceBound(options.deviceBound, {
+    store,
+    wireName,
+    cookieOptions,
+    checkSeconds: checkMaxAge,
+  });
   return Object.freeze({
     store,
     encoder,
@@ -710,5 +723,6 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       : chunkedCookies(pair, cookieName, cookieOptions, maxChunks),
     persistent,
     migrateFrom,
+    deviceBound,
   });
 }

@@ -15,6 +15,7 @@ export function isRecord(value: unknown): value is SessionRecord {
     handle,
     persistent,
     seen,
+    binding,
   } = value as Record<string, unknown>;
   return data !== null && typeof data === "object" && !Array.isArray(data) &&
     Number.isFinite(expires) &&
@@ -25,5 +26,8 @@ export function isRecord(value: unknown): value is SessionRecord {
     (user === undefined || typeof user === "string") &&
     (handle === undefined || typeof handle === "string") &&
     (persistent === undefined || typeof persistent === "boolean") &&
-    (seen === undefined || Number.isFinite(seen));
+    (seen === undefined || Number.isFinite(seen)) &&
+    (binding === undefined ||
+      (binding !== null && typeof binding === "object" &&
+        !Array.isArray(binding)));
 }

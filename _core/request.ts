@@ -210,10 +210,25 @@ export class RequestSession<H = unknown> {
     ) return;
     // A browser-session cookie has no Max-Age: it goes when the browser
     // closes, or earlier when the server deadline refuses it.
+    const now = Date.now();
     const seconds = persistent
-      ? Math.max(1, Math.ceil((saved.expires - Date.now()) / 1000))
+      ? Math.max(1, Math.ceil((saved.expires - now) / 1000))
       : undefined;
-    this.#options.cookies.write(this.#c, saved.value, seconds, this.#carried);
+    // A device-bound session's cookie lasts until its next proof is due
+    // (rounded down: never past the moment the server refuses it),
+    // whatever the session's own lifetime.
+    const until = saved.cookieUntil;
+    const sessionSeconds = until === undefined ? undefined : Math.max(
+      1,
+      Math.floor((Math.min(until, saved.expires) - now) / 1000),
+    );
+    this.#options.cookies.write(
+      this.#c,
+      saved.value,
+      seconds,
+      this.#carried,
+      sessionSeconds,
+    );
   }
 
   // The session is over: forget it on the server and in the browser.

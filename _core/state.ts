@@ -74,6 +74,8 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
   #user: string | undefined;
   /** With a user: the random name of this sign-in (see SessionRecord). */
   #handle: string | undefined;
+  /** A device-bound session's bookkeeping, carried as it was loaded. */
+  readonly #binding: object | undefined;
   #methods?: Record<string, unknown>;
 
   /** A loaded session, or a new one when `loaded` is absent. */
@@ -88,6 +90,7 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
     this.#persistent = loaded?.meta.persistent;
     this.#user = loaded?.meta.user;
     this.#handle = loaded?.meta.handle;
+    this.#binding = loaded?.meta.binding;
     this.proxy = new Proxy(this.#data, this) as unknown as Session;
   }
 
@@ -211,6 +214,7 @@ export class SessionState implements ProxyHandler<Record<string, unknown>> {
       meta.handle = this.#handle ?? randomToken().slice(0, 22);
       meta.seen = Date.now();
     }
+    if (this.#binding !== undefined) meta.binding = this.#binding;
     return {
       json,
       meta,

@@ -146,13 +146,15 @@ export interface SessionCookies extends CookiePair {
   /**
    * Sets the session cookie and the exists cookie for `seconds`, or until
    * the browser closes when `seconds` is undefined; `carried` is what
-   * `read` found.
+   * `read` found. `sessionSeconds`, if given, is the session cookie's own
+   * lifetime (a device-bound session's cookie lasts less than the session).
    */
   write(
     c: Context,
     value: string,
     seconds: number | undefined,
     carried: number,
+    sessionSeconds?: number,
   ): void;
   /** Expires every name the session cookie may use, and the exists cookie. */
   clear(c: Context, carried: number): void;
@@ -215,7 +217,13 @@ export function plainCookies(pair: CookiePair): SessionCookies {
     read(c: Context, refuse?: (reason: Refusal) => void): CookieRead {
       return { value: readCookie(c, pair.wireName, refuse), names: 0 };
     },
-    write(c: Context, value: string, seconds: number | undefined): void {
+    write(
+      c: Context,
+      value: string,
+      seconds: number | undefined,
+      _carried?: number,
+      sessionSeconds?: number,
+    ): void {
       const encoded = encodeURIComponent(value);
       const size = pair.wireName.length + encoded.length;
       if (size > COOKIE_LIMIT) {
@@ -224,7 +232,7 @@ export function plainCookies(pair: CookiePair): SessionCookies {
         );
       }
       emit(c, [
-        line(pair.session, encoded, seconds),
+        line(pair.session, encoded, sessionSeconds ?? seconds),
         line(pair.exists, "1", seconds),
       ]);
     },

@@ -80,6 +80,11 @@ function savedJsonOf(record: unknown): string | undefined {
     : undefined;
 }
 
+/** What a store-mode save produced, with the record saved (after any merge). */
+export interface StoreSaved extends Saved {
+  record: SessionRecord;
+}
+
 /** Whether a store method's result must be awaited. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -122,6 +127,19 @@ export class StoreMode implements Mode<StoreHandle> {
   /** The key the store keeps the session with id `token` under. */
   #keyOf(token: string): string {
     return storeKey(token) + this.#suffix;
+  }
+
+  /** The key the store keeps the session with id `token` under. */
+  keyFor(token: string): string {
+    return this.#keyOf(token);
+  }
+
+  /**
+   * What ends this middleware's store keys: empty for the default cookie
+   * name, else `.` and the cookie's name.
+   */
+  get suffix(): string {
+    return this.#suffix;
   }
 
   /** How many id hashes are remembered (for tests: it stays bounded). */
@@ -205,12 +223,15 @@ export class StoreMode implements Mode<StoreHandle> {
   // A session that keeps its id is written with a checked `set`; a
   // regenerated one moves to a new id with the store's checked `replace`.
   // Either way a conflict with another request reloads the session, merges
-  // the two requests' changes and tries again, or fails with 409.
+  // the two requests' changes and tries again, or fails with 409. `next`:
+  // the id a session that moves takes, when the caller drew it (a
+  // device-bound session points its identifier there first).
   async save(
     out: Outgoing,
     from: Loaded<StoreHandle> | undefined,
     c: Context,
-  ): Promise<Saved> {
+    next?: string,
+  ): Promise<StoreSaved> {
     const store = this.#store;
     const base = from?.handle;
     // Another library's session moves to an id of ours at its first save.
@@ -220,18 +241,19 @@ export class StoreMode implements Mode<StoreHandle> {
     // The store's checked move to a new id, if it has one.
     const replace = move ? store.replace : undefined;
     const keep = base !== undefined && !move;
-    const token = keep ? base.token : randomToken();
+    const token = keep ? base.token : next ?? randomToken();
     const key = keep ? base.key : this.#keyOf(token);
     // A 1.x session this request only read (its activity written back):
     // if another request moved or ended it meanwhile, there is nothing to
     // save and nothing to refuse. The browser keeps the cookie it has, and
     // gets the new one from the request that moved it.
-    const unsaved: Saved | undefined =
+    const unsaved: StoreSaved | undefined =
       from?.migrated !== undefined && out.activityOnly
         ? {
           value: from.handle.token,
           expires: from.meta.expires,
           persistent: from.meta.persistent,
+          record: from.handle.record,
         }
         : undefined;
     if (move && !replace && migrated !== undefined) {
@@ -295,6 +317,7 @@ export class StoreMode implements Mode<StoreHandle> {
       value: token,
       expires: record.expires,
       persistent: record.persistent,
+      record,
     };
   }
 

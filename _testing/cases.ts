@@ -12,28 +12,10 @@ import {
 import { randomToken, storeKey } from "../_store_mode/ids.ts";
 import { aContext, BIG, testApp } from "./app.ts";
 import { Jar } from "./jar.ts";
+import type { Case } from "./case.ts";
+import { DEVICE_BOUND_CASES } from "./device_bound_cases.ts";
 
-/**
- * Which stores a case applies to: `basic` to every store; `expiry` to a
- * store whose own `get` drops expired entries; `conflicts` to a store whose
- * `set` refuses stale writes; `replace` to one that also has `replace`;
- * `users` to one that lists a user's sessions (`listUser`), and
- * `users-race` to one that also refuses stale writes.
- */
-export type Group =
-  | "basic"
-  | "expiry"
-  | "conflicts"
-  | "replace"
-  | "users"
-  | "users-race";
-
-/** One conformance case. */
-export interface Case {
-  title: string;
-  group: Group;
-  run(store: SessionStore): Promise<void>;
-}
+export type { Case, Group } from "./case.ts";
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -171,8 +153,8 @@ async function listing(jar: Jar): Promise<UserSession[]> {
   return await res.json();
 }
 
-/** Every case, in the order they run. */
-export const CASES: readonly Case[] = [
+/** Every case but the device-bound ones, in the order they run. */
+const STORE_CASES: readonly Case[] = [
   {
     title: "a session round-trips through the middleware",
     group: "basic",
@@ -1025,3 +1007,6 @@ export const CASES: readonly Case[] = [
     },
   },
 ];
+
+/** Every case, in the order they run: the device-bound ones last. */
+export const CASES: readonly Case[] = [...STORE_CASES, ...DEVICE_BOUND_CASES];

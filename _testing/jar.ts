@@ -9,15 +9,35 @@ export interface Fetcher {
 /** A cookie jar that plays the browser for a sequence of requests. */
 export class Jar {
   readonly cookies: Map<string, string> = new Map();
+  /** With `maxAge`: when each cookie that has a Max-Age expires. */
+  readonly expires: Map<string, number> = new Map();
   readonly #app: Fetcher;
+  readonly #maxAge: boolean;
 
-  constructor(app: Fetcher) {
+  /**
+   * @param maxAge Drop each cookie once its Max-Age has passed, as a
+   *   browser does. Off, the jar keeps every cookie until it is cleared
+   *   (Max-Age=0), as a client replaying a copied cookie would.
+   */
+  constructor(app: Fetcher, options?: { maxAge?: boolean }) {
     this.#app = app;
+    this.#maxAge = options?.maxAge ?? false;
+  }
+
+  /** Drops the cookies past their Max-Age (with `maxAge`). */
+  #expire(): void {
+    const now = Date.now();
+    for (const [name, at] of this.expires) {
+      if (at > now) continue;
+      this.cookies.delete(name);
+      this.expires.delete(name);
+    }
   }
 
   /** Sends a request with the jar's cookies (unless `init` sets some) and keeps the new ones. */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    if (this.#maxAge) this.#expire();
     if (this.cookies.size > 0 && !headers.has("cookie")) {
       headers.set("cookie", this.header());
     }
@@ -27,9 +47,17 @@ export class Jar {
       const eq = pair.indexOf("=");
       const name = pair.slice(0, eq).trim();
       const gone = attributes.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
+      this.expires.delete(name);
       if (gone) this.cookies.delete(name);
       else {
         this.cookies.set(name, decodeURIComponent(pair.slice(eq + 1).trim()));
+        const age = attributes.map((a) =>
+          /^\s*max-age\s*=\s*(\d+)\s*$/i.exec(a)
+        )
+          .find((m) => m !== null);
+        if (this.#maxAge && age) {
+          this.expires.set(name, Date.now() + Number(age[1]) * 1000);
+        }
       }
     }
     return res;
@@ -49,6 +77,7 @@ export class Jar {
 
   /** The value of cookie `name`, if the jar holds it. */
   get(name: string): string | undefined {
+    if (this.#maxAge) this.#expire();
     return this.cookies.get(name);
   }
 }

@@ -2,7 +2,8 @@
  * A small app that shows the session middleware at work: sign in through a
  * form (with "remember me"), see who you are, get a one-time notice after
  * signing in, count your visits while signed in, see your sessions on other
- * devices and sign them out, sign out.
+ * devices (and which are bound to their device) and sign them out, sign
+ * out.
  *
  * Run it with `deno task demo`, then open http://localhost:8000.
  *
@@ -18,6 +19,11 @@
  *   - `memory`: a `MemoryStore` in this process.
  *   - `cookie`: sealed into the cookie itself; set `SESSION_SECRET` (32+
  *     characters) to keep them valid across restarts.
+ * - `SESSION_DEVICE_BOUND`: with a store, sessions are device-bound
+ *   (W3C DBSC) in browsers that support it: the session cookie lasts
+ *   `SESSION_DEVICE_BOUND_LIFETIME` seconds (default 600) and the browser
+ *   renews it by proving it holds its key. `off` turns it off. Other
+ *   browsers keep an ordinary session.
  *
  * Why a POST can get 403 Forbidden: the app runs Hono's `csrf()`
  * middleware before the session. It refuses a form post (content type
@@ -144,6 +150,7 @@ export function demoApp(options: SessionOptions) {
             <td>${s.values.device ?? "unknown browser"}</td>
             <td>signed in ${when(s.created)}, last seen ${when(s.seen)}</td>
             <td>${s.persistent ? "remembered" : "until the browser closes"}</td>
+            <td class="bound">${s.deviceBound ? "bound to its device" : ""}</td>
             <td>${s.current
               ? ""
               : html`<form method="post" action="/sessions/revoke">
@@ -234,6 +241,22 @@ export interface DemoSettings {
   close(): void;
 }
 
+// With a store: device-bound sessions in browsers that speak DBSC, unless
+// SESSION_DEVICE_BOUND=off.
+function deviceBound(
+  env: { get(name: string): string | undefined },
+): Pick<SessionOptions, "deviceBound"> {
+  const setting = env.get("SESSION_DEVICE_BOUND") ?? "on";
+  if (setting === "off") return {};
+  if (setting !== "on") {
+    throw new TypeError(
+      `SESSION_DEVICE_BOUND must be "on" or "off"; got "${setting}"`,
+    );
+  }
+  const lifetime = Number(env.get("SESSION_DEVICE_BOUND_LIFETIME") ?? 600);
+  return { deviceBound: { lifetime } };
+}
+
 /** Reads the demo's settings from the environment. */
 export async function settingsFromEnv(
   env: { get(name: string): string | undefined },
@@ -250,13 +273,17 @@ export async function settingsFromEnv(
       const kv = await Deno.openKv(path);
       return {
         mode,
-        options: { store: new DenoKvStore(kv) },
+        options: { store: new DenoKvStore(kv), ...deviceBound(env) },
         close: () => kv.close(),
       };
     }
     case "memory": {
       const store = new MemoryStore({ maxEntries: 10_000 });
-      return { mode, options: { store }, close: () => store.close() };
+      return {
+        mode,
+        options: { store, ...deviceBound(env) },
+        close: () => store.close(),
+      };
     }
     case "cookie": {
       const secret = env.get("SESSION_SECRET");

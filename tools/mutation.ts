@@ -36,6 +36,9 @@ const LIMITS = "tests/http/cookie_limits_test.ts";
 const STORE_ANSWERS = "tests/store_mode/store_answers_test.ts";
 const USER_SESSIONS = "tests/store_mode/user_sessions_test.ts";
 const RANDOM_SECRET = "tests/cookie_mode/random_secret_test.ts";
+const DBSC = "tests/device_bound/protocol_test.ts";
+const DBSC_PROOF = "tests/device_bound/proof_test.ts";
+const DBSC_OPTIONS = "tests/device_bound/options_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -889,6 +892,104 @@ const MUTANTS: Mutant[] = [
     find: "encodeRecord(record), { ttl });",
     replace: "encodeRecord(record));",
     tests: ["tests/stores/unstorage_store_test.ts"],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what: "deviceBound: a cookie is accepted past the lifetime",
+    find: "if (!(binding.until > Date.now())) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what: "deviceBound: Secure-Session-Skipped is ignored",
+    find: "skipped !== null &&",
+    replace: "false &&",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what: "deviceBound: a proof whose signature does not verify is accepted",
+    find: "if (!ok) {",
+    replace: "if (false) {",
+    tests: [DBSC_PROOF, DBSC],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what: "deviceBound: a proof is checked against a key of another algorithm",
+    find: "if (proof.alg !== expected) {",
+    replace: "if (false) {",
+    tests: [DBSC_PROOF],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what: "deviceBound: a P-256 point off the curve is taken",
+    find: "if (!onCurve(x, y)) {",
+    replace: "if (false) {",
+    tests: [DBSC_PROOF],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what: 'deviceBound: typ is not checked ("dbsc+jwt")',
+    find: 'if (head.typ !== "dbsc+jwt")',
+    replace: "if (false)",
+    tests: [DBSC_PROOF],
+  },
+  {
+    file: "_device_bound/registration.ts",
+    what: "deviceBound: a registration proof need not echo the authorization",
+    find: "if (proof.authorization !== challenge.authorization) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/registration.ts",
+    what: "deviceBound: a registered session registers again",
+    find: "if (pending === null || isBound(pending)) {",
+    replace: "if (pending === null) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
+    what: "deviceBound: a refresh proof needs no live challenge (replays pass)",
+    find: "if (findChallenge(binding.challenges, proof.jti) === undefined) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
+    what: "deviceBound: a refresh copies the session, the old id lives on",
+    find: "await e.store.replace!(found.key, next, record, c);",
+    replace: "await e.store.set(next, record, c);",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
+    what: "deviceBound: an expired session goes on refreshing",
+    find: "if (expiredReason(found.record, e.options, Date.now())) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/binding.ts",
+    what: "deviceBound: an expired challenge is still answered",
+    find: "list?.find((c) => c.value === value && c.expires > now)",
+    replace: "list?.find((c) => c.value === value)",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what: "deviceBound: sign-out leaves the identifier's entry behind",
+    find: "if (isBound(binding)) await this.#sessions.forget(binding.id, c);",
+    replace: "",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/options.ts",
+    what: "deviceBound: a store without replace() is taken",
+    find: 'if (typeof store.replace !== "function") {',
+    replace: "if (false) {",
+    tests: [DBSC_OPTIONS],
   },
 ];
 

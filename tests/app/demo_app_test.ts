@@ -2,7 +2,8 @@
 // redirect, see the notice once, count visits, sign out.
 import assert from "node:assert/strict";
 import { demoApp, settingsFromEnv } from "../../examples/demo.ts";
-import { Jar } from "../_helpers.ts";
+import { Jar, withFakeTime } from "../_helpers.ts";
+import { DbscBrowser } from "../../_testing/dbsc_browser.ts";
 import { startDemo } from "../../support/server_process.ts";
 
 const ORIGIN = "http://localhost";
@@ -305,3 +306,59 @@ for (const mode of ["kv", "memory", "cookie"]) {
     assert.match(html, /That session is signed out\./);
   });
 }
+
+Deno.test("demo: a browser that speaks DBSC binds its session, the sessions page says so, and a copy of its cookie stops working", async () => {
+  await withFakeTime(async (clock) => {
+    const settings = await settingsFromEnv(
+      new Map([["SESSION_MODE", "memory"]]),
+    );
+    using _ = { [Symbol.dispose]: settings.close };
+    const app = demoApp(settings.options);
+    // Chromium sends the page's Origin with its registration and refresh.
+    const laptop = await DbscBrowser.create(app, "ES256", {
+      headers: { origin: ORIGIN },
+    });
+    await laptop.fetch(`${ORIGIN}/login`, signIn("Ada", false));
+    assert.ok(laptop.config, "the browser registered");
+    const phone = new Jar(app);
+    await phone.fetch(`${ORIGIN}/login`, signIn("Ada", true));
+    const [, html] = await laptop.jar.text(`${ORIGIN}/sessions`);
+    assert.match(html, /in <span id="count">2<\/span> places/);
+    assert.equal(html.match(/bound to its device/g)?.length, 1);
+    // Malware copies the laptop's cookies.
+    const copy = new Jar(app);
+    copy.cookies.set("sid", laptop.jar.get("sid")!);
+    assert.deepEqual(await copy.text(`${ORIGIN}/me`), [
+      200,
+      '{"userId":"Ada"}',
+    ]);
+    clock.tick(601_000);
+    assert.equal((await copy.fetch(`${ORIGIN}/me`)).status, 401);
+    // The laptop refreshes; the phone, not bound, goes on as before.
+    assert.equal((await laptop.fetch(`${ORIGIN}/me`)).status, 200);
+    assert.ok(
+      laptop.steps.some((s) => s.step === "refresh" && s.status === 200),
+    );
+    assert.equal((await phone.fetch(`${ORIGIN}/me`)).status, 200);
+  });
+});
+
+Deno.test("demo: SESSION_DEVICE_BOUND=off turns device binding off; other values are refused", async () => {
+  const off = await settingsFromEnv(
+    new Map([["SESSION_MODE", "memory"], ["SESSION_DEVICE_BOUND", "off"]]),
+  );
+  using _ = { [Symbol.dispose]: off.close };
+  assert.equal(off.options.deviceBound, undefined);
+  const login = await demoApp(off.options).request(
+    `${ORIGIN}/login`,
+    signIn("Ada", false),
+  );
+  assert.equal(login.headers.get("secure-session-registration"), null);
+  await assert.rejects(
+    () =>
+      settingsFromEnv(
+        new Map([["SESSION_MODE", "memory"], ["SESSION_DEVICE_BOUND", "yes"]]),
+      ),
+    /SESSION_DEVICE_BOUND must be "on" or "off"/,
+  );
+});

@@ -27,6 +27,11 @@ const BROKEN = {
 const titles = (...groups: Group[]): string[] =>
   CASES.filter((c) => groups.includes(c.group)).map((c) => c.title);
 
+// The device-bound case that needs checked writes: a store that does not
+// refuse a stale write answers the same proof twice.
+const ONCE =
+  "device-bound: the same refresh proof sent twice at once is answered once";
+
 interface Outcome {
   code: number;
   output: string;
@@ -96,7 +101,8 @@ Deno.test("kit: a store claiming checksConflicts whose set and replace check not
   const moves = "replace moves a session to a new id in one step";
   assert.deepEqual(
     await failedCases(BROKEN.unchecked),
-    titles("conflicts", "replace").filter((t) => t !== moves).sort(),
+    [...titles("conflicts", "replace").filter((t) => t !== moves), ONCE]
+      .sort(),
   );
   const { results } = await runBroken();
   assert.ok(results.get(BROKEN.unchecked)!.passed.has(moves));
@@ -106,7 +112,10 @@ Deno.test("kit: a conflict thrown as a plain Error is no SessionConflictError", 
   const failed = await failedCases(BROKEN.plainError);
   assert.ok(failed.length >= titles("conflicts").length, failed.join("\n"));
   for (const title of failed) {
-    assert.ok(titles("conflicts", "replace").includes(title), title);
+    assert.ok(
+      [...titles("conflicts", "replace"), ONCE].includes(title),
+      title,
+    );
   }
   const { output } = await runBroken();
   assert.match(output, /expected a SessionConflictError .*got Error: conflict/);
@@ -126,6 +135,7 @@ Deno.test("kit: a store that drops record fields fails the direct round trip", a
 
 Deno.test("kit: a store whose version ignores the deadline fails the renew case only", async () => {
   assert.deepEqual(await failedCases(BROKEN.valuesOnly), [
+    ONCE,
     "set refuses a write based on a stale read: another request changed only the deadline",
   ]);
 });
@@ -160,9 +170,12 @@ Deno.test("kit: a store whose listing reads ids and records a turn apart fails t
 Deno.test("kit: a store whose delete needs a request's context fails every revoke case", async () => {
   assert.deepEqual(
     await failedCases(BROKEN.deleteNeedsContext),
-    titles("users", "users-race").filter((t) =>
-      /revok/.test(t) && !/listed/.test(t)
-    ).sort(),
+    [
+      ...titles("users", "users-race").filter((t) =>
+        /revok/.test(t) && !/listed/.test(t)
+      ),
+      "device-bound: sign-out ends refreshes, and so does revocation (with listUser)",
+    ].sort(),
   );
 });
 
@@ -186,19 +199,39 @@ function collect(
 
 Deno.test("kit: only the cases a store claims are registered", () => {
   const map = () => ({ store: new Map<string, SessionRecord>() });
-  const basic = collect(map, { checksConflicts: false, listsUsers: false });
+  const basic = collect(map, {
+    checksConflicts: false,
+    listsUsers: false,
+    deviceBound: false,
+  });
   assert.deepEqual(
     basic.map((c) => c.name),
     titles("basic").map((t) => `S conforms: ${t}`),
   );
   assert.deepEqual(
-    collect(map, { checksConflicts: false }).map((c) => c.name),
+    collect(map, { checksConflicts: false, deviceBound: false }).map((c) =>
+      c.name
+    ),
     titles("basic", "users").map((t) => `S conforms: ${t}`),
     "without listsUsers: decided when each case runs",
   );
+  assert.deepEqual(
+    collect(map, { checksConflicts: false, listsUsers: false }).map((c) =>
+      c.name
+    ),
+    titles("basic", "device-bound").map((t) => `S conforms: ${t}`),
+    "without deviceBound: decided when each case runs",
+  );
   assert.equal(
     collect(map).length,
-    titles("basic", "conflicts", "replace", "users", "users-race").length,
+    titles(
+      "basic",
+      "conflicts",
+      "replace",
+      "users",
+      "users-race",
+      "device-bound",
+    ).length,
     "without checksConflicts: decided when each case runs",
   );
   assert.equal(
@@ -258,11 +291,27 @@ Deno.test("kit: without checksConflicts, a store with no replace() skips the che
     };
   });
   for (const c of cases) {
-    if (titles("conflicts", "replace").some((t) => c.name.endsWith(t))) {
+    if (
+      titles("conflicts", "replace", "device-bound").some((t) =>
+        c.name.endsWith(t)
+      )
+    ) {
       await c.fn();
     }
   }
-  assert.equal(sets, 0, "no checked case touched the store");
+  assert.equal(sets, 0, "no checked or device-bound case touched the store");
+});
+
+Deno.test("kit: a store claiming deviceBound without replace() fails those cases, saying so", async () => {
+  const cases = collect(
+    () => ({ store: new Map<string, SessionRecord>() }),
+    { checksConflicts: false, deviceBound: true },
+  );
+  const bound = cases.filter((c) =>
+    titles("device-bound").some((t) => c.name.endsWith(t))
+  );
+  assert.equal(bound.length, titles("device-bound").length);
+  await assert.rejects(bound[0]!.fn(), /claims deviceBound but has no replace/);
 });
 
 Deno.test("kit: a case that hangs fails after the timeout", async () => {

@@ -1,7 +1,7 @@
 // The published conformance kit (@x/hono-session/testing) against every
 // store we ship or document. The stores of this package claim checked
-// writes and their own expiry check; a plain Map and an async custom store
-// (neither checks anything) pass the basic cases.
+// writes, their own expiry check and device-bound sessions; a plain Map and
+// an async custom store (neither checks anything) pass the basic cases.
 import { MemoryStore } from "../../stores/memory.ts";
 import { DenoKvStore } from "../../stores/deno_kv.ts";
 import type { SessionRecord } from "../../mod.ts";
@@ -14,8 +14,12 @@ import {
 const checked: StoreConformanceOptions = {
   checksConflicts: true,
   checksExpiry: true,
+  deviceBound: true,
 };
-const basic: StoreConformanceOptions = { checksConflicts: false };
+const basic: StoreConformanceOptions = {
+  checksConflicts: false,
+  deviceBound: false,
+};
 
 storeConformance(
   "Map",

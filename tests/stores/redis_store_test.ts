@@ -109,7 +109,7 @@ if (!redisAvailable && redisRequired) {
           await server.stop();
         },
       };
-    }, { checksConflicts: true, checksExpiry: true });
+    }, { checksConflicts: true, checksExpiry: true, deviceBound: true });
   }
 
   Deno.test("RedisStore: entries carry Redis's own expiry (PX) and a prefix", async () => {

@@ -30,7 +30,11 @@ import {
   sqlite,
 } from "./_sql_engines.ts";
 
-const checked = { checksConflicts: true, checksExpiry: true };
+const checked = {
+  checksConflicts: true,
+  checksExpiry: true,
+  deviceBound: true,
+};
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let ids = 0;
 const randomId = (): string => `id-${++ids}-${crypto.randomUUID()}`;

@@ -9,7 +9,11 @@ import { storeConformance } from "../../testing.ts";
 import { basicApp, Jar, storeKey } from "../_helpers.ts";
 
 // unstorage has no compare-and-set: no conflict checks to claim.
-const claims = { checksConflicts: false, checksExpiry: true };
+const claims = {
+  checksConflicts: false,
+  checksExpiry: true,
+  deviceBound: false,
+};
 
 storeConformance("UnstorageStore (memory driver)", () => ({
   store: new UnstorageStore(createStorage({ driver: memoryDriver() })),

@@ -1,0 +1,171 @@
+// A device-bound session's bookkeeping, kept in its record (`binding`)
+// beside the values and never among them: the challenges it was given,
+// and once registered its identifier, its public key and how long its
+// cookie is accepted since the last proof. Also the small entry that finds
+// a session by its identifier, since a refresh comes without the cookie.
+import type { SessionRecord } from "../session_store.ts";
+import { randomToken } from "../_lib/random.ts";
+import { storeKey } from "../_store_mode/ids.ts";
+import type { Algorithm, PublicJwk } from "./proof.ts";
+
+/** A challenge given to the browser, answered at most once. */
+export interface Challenge {
+  value: string;
+  /** Until when it may be answered, in ms since the epoch. */
+  expires: number;
+  /** Registration: the value the proof must echo (`authorization`). */
+  authorization?: string;
+}
+
+/** What a session record keeps under `binding`. */
+export interface Binding {
+  /** The session's identifier, as the browser knows it: random, once registered. */
+  id?: string;
+  alg?: Algorithm;
+  key?: PublicJwk;
+  /** When the key last proved itself, in ms since the epoch. */
+  proven?: number;
+  /** Until when the session cookie is accepted without a new proof. */
+  until?: number;
+  /** Challenges not yet answered (at most {@linkcode MAX_CHALLENGES}). */
+  challenges?: Challenge[];
+}
+
+/** A registered binding: every field a refresh needs. */
+export type Bound = Required<Omit<Binding, "challenges">> & {
+  challenges?: Challenge[];
+};
+
+/** The most challenges a session holds at once: older ones are dropped. */
+export const MAX_CHALLENGES = 4;
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+function isChallenge(value: unknown): value is Challenge {
+  if (value === null || typeof value !== "object") return false;
+  const { value: v, expires, authorization } = value as Record<
+    string,
+    unknown
+  >;
+  return typeof v === "string" && Number.isFinite(expires) &&
+    (authorization === undefined || typeof authorization === "string");
+}
+
+function isKey(value: unknown): value is PublicJwk {
+  if (value === null || typeof value !== "object") return false;
+  const k = value as Record<string, unknown>;
+  return (k.kty === "EC" && k.crv === "P-256" && typeof k.x === "string" &&
+    typeof k.y === "string") ||
+    (k.kty === "RSA" && typeof k.n === "string" && typeof k.e === "string");
+}
+
+/**
+ * The binding in a record's `binding`, or null when it is not one (a
+ * record a store or a tool damaged: such a session is refused, never
+ * treated as unbound). Undefined when there is none.
+ */
+export function readBinding(value: unknown): Binding | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return null;
+  }
+  const b = value as Record<string, unknown>;
+  const ok = (b.id === undefined || (typeof b.id === "string" &&
+    TOKEN.test(b.id))) &&
+    (b.alg === undefined || b.alg === "ES256" || b.alg === "RS256") &&
+    (b.key === undefined || isKey(b.key)) &&
+    (b.proven === undefined || Number.isFinite(b.proven)) &&
+    (b.until === undefined || Number.isFinite(b.until)) &&
+    (b.challenges === undefined ||
+      (Array.isArray(b.challenges) && b.challenges.every(isChallenge)));
+  return ok ? value as Binding : null;
+}
+
+/** Whether a binding is registered: the session is device-bound. */
+export function isBound(binding: Binding | null | undefined): binding is Bound {
+  return binding != null && binding.id !== undefined &&
+    binding.key !== undefined && binding.alg !== undefined &&
+    binding.proven !== undefined && binding.until !== undefined;
+}
+
+/** A new challenge, answerable for `ms`; with an authorization value for a registration. */
+export function newChallenge(
+  ms: number,
+  registration: boolean,
+  now: number = Date.now(),
+): Challenge {
+  const challenge: Challenge = { value: randomToken(), expires: now + ms };
+  if (registration) challenge.authorization = randomToken();
+  return challenge;
+}
+
+/** `list` with `challenge` added, expired ones and the oldest past the bound dropped. */
+export function withChallenge(
+  list: readonly Challenge[] | undefined,
+  challenge: Challenge,
+  now: number = Date.now(),
+): Challenge[] {
+  const live = (list ?? []).filter((c) => c.expires > now);
+  live.push(challenge);
+  return live.slice(-MAX_CHALLENGES);
+}
+
+/** The live challenge `value` names in `list`, if there is one. */
+export function findChallenge(
+  list: readonly Challenge[] | undefined,
+  value: string,
+  now: number = Date.now(),
+): Challenge | undefined {
+  return list?.find((c) => c.value === value && c.expires > now);
+}
+
+/** The latest the session can last: its limit, or its deadline without one. */
+export function limitOf(
+  record: Pick<SessionRecord, "expires" | "limit">,
+): number {
+  return Math.max(record.expires, record.limit ?? 0);
+}
+
+// The entry that finds a session by its identifier. A refresh comes with
+// the identifier but usually without the cookie (it expired), so the
+// store keeps, under a key of the identifier's hash, where the session is:
+// `session`, and while a move may be under way the key before, `previous`.
+// The ":dbsc" cannot end a session's key (those end with the id's hash or
+// with "." and a cookie name), so no cookie can name this entry.
+
+/** Where an identifier's session is kept. */
+export interface Pointer {
+  /** The key the session is kept under. */
+  session: string;
+  /** The key it was kept under before its last move, if it may still be there. */
+  previous?: string;
+}
+
+/** The key of the entry that finds the session with identifier `id`. */
+export function pointerKey(id: string, suffix: string): string {
+  return `${storeKey(id)}:dbsc${suffix}`;
+}
+
+/** The entry to store: a record with no values, expiring with the session. */
+export function pointerRecord(
+  id: string,
+  pointer: Pointer,
+  expires: number,
+): SessionRecord {
+  const binding: Record<string, unknown> = { id, session: pointer.session };
+  if (pointer.previous !== undefined) binding.previous = pointer.previous;
+  return { data: {}, expires, binding };
+}
+
+/** The pointer in an entry the store returned for `id`, if it is one. */
+export function readPointer(value: unknown, id: string): Pointer | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { expires, binding } = value as Record<string, unknown>;
+  if (!(typeof expires === "number" && expires > Date.now())) return undefined;
+  if (binding === null || typeof binding !== "object") return undefined;
+  const b = binding as Record<string, unknown>;
+  if (b.id !== id || typeof b.session !== "string") return undefined;
+  return typeof b.previous === "string"
+    ? { session: b.session, previous: b.previous }
+    : { session: b.session };
+}

@@ -1,0 +1,184 @@
+// Store mode with device binding: a layer around StoreMode, chosen once
+// when the option is on (apps without it never run this code). On load, a
+// device-bound session's cookie is refused once its key has not proved
+// itself for longer than the lifetime, or when the browser says it skipped
+// the refresh. On save, a regenerate() of a session not yet bound offers
+// registration (a fresh challenge in the response), a bound session that
+// moves to a new id takes its identifier along, and its cookie keeps the
+// short lifetime. On end, the identifier's entry goes too.
+import type { Context } from "hono";
+import type { SessionEvent } from "../session_event.ts";
+import type { ResolvedOptions } from "../_core/options.ts";
+import type { Loaded, Mode, Saved } from "../_core/mode.ts";
+import type { Outgoing } from "../_core/state.ts";
+import type { StoreHandle, StoreMode } from "../_store_mode/mode.ts";
+import { randomToken } from "../_lib/random.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
+import {
+  type Binding,
+  isBound,
+  limitOf,
+  newChallenge,
+  readBinding,
+} from "./binding.ts";
+import type { DeviceBoundSettings } from "./options.ts";
+import type { DeviceSessions } from "./sessions.ts";
+import {
+  REGISTRATION_HEADER,
+  registrationOffer,
+  SKIPPED_HEADER,
+  skippedEntries,
+} from "./headers.ts";
+
+/** Store mode for device-bound sessions. */
+export class DeviceBoundMode implements Mode<StoreHandle> {
+  readonly #inner: StoreMode;
+  readonly #sessions: DeviceSessions;
+  readonly #settings: DeviceBoundSettings;
+  readonly #options: ResolvedOptions;
+
+  constructor(
+    inner: StoreMode,
+    sessions: DeviceSessions,
+    settings: DeviceBoundSettings,
+    options: ResolvedOptions,
+  ) {
+    this.#inner = inner;
+    this.#sessions = sessions;
+    this.#settings = settings;
+    this.#options = options;
+  }
+
+  #report(event: SessionEvent, c: Context): void {
+    this.#options.onEvent?.(event, c);
+  }
+
+  async load(
+    value: string,
+    c: Context,
+  ): Promise<Loaded<StoreHandle> | undefined> {
+    const loaded = await this.#inner.load(value, c);
+    const raw = loaded?.meta.binding;
+    if (raw === undefined) return loaded;
+    const binding = readBinding(raw);
+    if (binding === null) {
+      this.#report({ type: "invalid-cookie", reason: "bad-record" }, c);
+      return undefined;
+    }
+    // Not registered (yet): an ordinary session.
+    if (!isBound(binding)) return loaded;
+    if (!(binding.until > Date.now())) {
+      this.#report({ type: "device-cookie-refused", reason: "unproven" }, c);
+      return undefined;
+    }
+    const skipped = c.req.raw.headers.get(SKIPPED_HEADER);
+    if (
+      skipped !== null &&
+      skippedEntries(skipped).some((s) =>
+        s.identifier === undefined || s.identifier === binding.id
+      )
+    ) {
+      this.#report({ type: "device-cookie-refused", reason: "skipped" }, c);
+      return undefined;
+    }
+    return loaded;
+  }
+
+  async save(
+    out: Outgoing,
+    from: Loaded<StoreHandle> | undefined,
+    c: Context,
+  ): Promise<Saved> {
+    const binding = from && readBinding(from.meta.binding);
+    if (out.regenerated && !isBound(binding)) {
+      return await this.#offer(out, from, c);
+    }
+    if (!isBound(binding) || from === undefined) {
+      return await this.#inner.save(out, from, c);
+    }
+    let next: string | undefined;
+    if (out.regenerated) {
+      // The session moves to a new id: point its identifier there first
+      // (and at the old key until the move is done), so a refresh finds it
+      // whichever way the move ends.
+      next = randomToken();
+      const key = from.handle.key;
+      const pointer = await this.#sessions.pointer(binding.id, c);
+      // The entry points here, or at a key a move that did not finish
+      // never wrote (with this one as the key before). If another move
+      // did finish, this save finds the session gone and answers 409.
+      if (
+        pointer !== undefined &&
+        (pointer.session === key ||
+          (pointer.previous === key &&
+            !await this.#sessions.holds(pointer.session, c)))
+      ) {
+        await this.#sessions.point(
+          binding.id,
+          { session: this.#inner.keyFor(next), previous: key },
+          limitOf(out.meta),
+          c,
+        );
+      }
+    } else if (limitOf(out.meta) > limitOf(from.meta)) {
+      await this.#extend(binding.id, from.handle.key, limitOf(out.meta), c);
+    }
+    const saved = await this.#inner.save(out, from, c, next);
+    const after = readBinding(saved.record.binding);
+    return isBound(after) ? { ...saved, cookieUntil: after.until } : saved;
+  }
+
+  // A regenerate() of a session not bound yet (a sign-in): a fresh
+  // challenge goes into the record and into the response, offering the
+  // browser to register a key for this session.
+  async #offer(
+    out: Outgoing,
+    from: Loaded<StoreHandle> | undefined,
+    c: Context,
+  ): Promise<Saved> {
+    const settings = this.#settings;
+    const challenge = newChallenge(settings.challengeMs, true);
+    const binding: Binding = { challenges: [challenge] };
+    out.meta.binding = binding;
+    const saved = await this.#inner.save(out, from, c);
+    c.header(
+      REGISTRATION_HEADER,
+      registrationOffer(
+        settings.algorithms,
+        settings.registrationPath,
+        challenge.value,
+        challenge.authorization!,
+      ),
+    );
+    this.#report({ type: "device-bound", step: "offered" }, c);
+    return saved;
+  }
+
+  // renew() carried the session past the date its identifier's entry
+  // expires: carry the entry along. A refresh racing this one rewrites the
+  // entry itself, so a conflict here needs nothing more.
+  async #extend(
+    id: string,
+    key: string,
+    expires: number,
+    c: Context,
+  ): Promise<void> {
+    const pointer = await this.#sessions.pointer(id, c);
+    if (pointer?.session !== key) return;
+    try {
+      await this.#sessions.point(id, pointer, expires, c);
+    } catch (error) {
+      if (!(error instanceof SessionConflictError)) throw error;
+    }
+  }
+
+  async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {
+    await this.#inner.end(loaded, c);
+    const binding = readBinding(loaded.meta.binding);
+    if (isBound(binding)) await this.#sessions.forget(binding.id, c);
+  }
+
+  keyOf(loaded: Loaded<StoreHandle>): string {
+    return this.#inner.keyOf(loaded);
+  }
+}

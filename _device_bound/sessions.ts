@@ -1,0 +1,93 @@
+// Device-bound sessions in the store: finding one by its identifier (a
+// refresh comes with the identifier, usually without the cookie), pointing
+// the identifier at the key a session is about to move to, and forgetting
+// the pointer when the session ends. Every read passes the request's
+// context, so a write after it is checked against what it read.
+import type { Context } from "hono";
+import type { SessionRecord, SessionStore } from "../session_store.ts";
+import { isRecord } from "../_core/record.ts";
+import {
+  type Bound,
+  isBound,
+  type Pointer,
+  pointerKey,
+  pointerRecord,
+  readBinding,
+  readPointer,
+} from "./binding.ts";
+
+/** A registered session, found by its identifier. */
+export interface Found {
+  /** The key it is kept under. */
+  key: string;
+  /** Its record, as this request read it. */
+  record: SessionRecord;
+  binding: Bound;
+}
+
+/** The store's device-bound sessions, for one middleware. */
+export class DeviceSessions {
+  readonly #store: SessionStore;
+  /** What ends this middleware's keys (see StoreMode.suffix). */
+  readonly #suffix: string;
+
+  constructor(store: SessionStore, suffix: string) {
+    this.#store = store;
+    this.#suffix = suffix;
+  }
+
+  /** Where the session with identifier `id` is kept, if the store says. */
+  async pointer(id: string, c: Context): Promise<Pointer | undefined> {
+    const got = await this.#store.get(pointerKey(id, this.#suffix), c);
+    return readPointer(got, id);
+  }
+
+  /** Whether the store holds an entry under `key`. */
+  async holds(key: string, c: Context): Promise<boolean> {
+    const got = await this.#store.get(key, c);
+    return got !== undefined && got !== null;
+  }
+
+  /**
+   * The registered session with identifier `id`: `unknown` when no entry
+   * names it (never registered here, or long gone), `ended` when the entry
+   * is there but the session is not (signed out, revoked, expired).
+   */
+  async find(id: string, c: Context): Promise<Found | "unknown" | "ended"> {
+    const pointer = await this.pointer(id, c);
+    if (pointer === undefined) return "unknown";
+    for (const key of [pointer.session, pointer.previous]) {
+      if (key === undefined) continue;
+      const got = await this.#store.get(key, c);
+      if (!isRecord(got)) continue;
+      const binding = readBinding(got.binding);
+      if (isBound(binding) && binding.id === id) {
+        return { key, record: got, binding };
+      }
+    }
+    return "ended";
+  }
+
+  /**
+   * Points identifier `id` at `pointer`, until `expires`. Checked against
+   * what this request read of it (a SessionConflictError when another
+   * request pointed it elsewhere meanwhile).
+   */
+  async point(
+    id: string,
+    pointer: Pointer,
+    expires: number,
+    c: Context,
+  ): Promise<void> {
+    await this.#store.set(
+      pointerKey(id, this.#suffix),
+      pointerRecord(id, pointer, expires),
+      c,
+    );
+  }
+
+  /** Removes identifier `id`'s entry: its session has ended. */
+  async forget(id: string, c: Context): Promise<void> {
+    await this.#store.delete(pointerKey(id, this.#suffix), c);
+  }
+}

@@ -1,0 +1,658 @@
+// Device-bound sessions over app.request, with hand-made ES256 and RS256
+// proofs: registration, refresh, a copied cookie dying after the lifetime
+// while the key holder refreshes, and every proof that must be refused
+// (forged, replayed, wrong key, expired challenge, alg none, malformed,
+// after sign-out, revoke and expiry) getting a 4xx and nothing else.
+import assert from "node:assert/strict";
+import type { SessionRecord } from "../../mod.ts";
+import { userSessions } from "../../mod.ts";
+import {
+  DbscBrowser,
+  makeKey,
+  readChallenge,
+  readOffer,
+  refreshPost,
+  signProof,
+} from "../../_testing/dbsc_browser.ts";
+import { Jar } from "../../_testing/jar.ts";
+import { storeKey } from "../../_store_mode/ids.ts";
+import { pointerKey } from "../../_device_bound/binding.ts";
+import { withFakeTime } from "../_helpers.ts";
+import { cookiesOf, type DeviceApp, deviceApp } from "./_app.ts";
+import { MemoryStore } from "../../stores/memory.ts";
+
+type Binding = Record<string, unknown> & {
+  id?: string;
+  alg?: string;
+  key?: Record<string, unknown>;
+  proven?: number;
+  until?: number;
+  challenges?: { value: string; expires: number }[];
+};
+
+function recordOf(d: DeviceApp, token: string): SessionRecord | undefined {
+  return d.store.get(storeKey(token));
+}
+
+function bindingOf(d: DeviceApp, token: string): Binding | undefined {
+  return recordOf(d, token)?.binding as Binding | undefined;
+}
+
+/** Signs in a DBSC browser (it registers on its own) and returns it. */
+async function signedIn(d: DeviceApp, alg: "ES256" | "RS256" = "ES256") {
+  const browser = await DbscBrowser.create(d.app, alg);
+  const res = await browser.fetch("/login", { method: "POST" });
+  assert.equal(res.status, 200);
+  assert.ok(browser.config, "the browser registered");
+  return browser;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+Deno.test("device-bound: sign-in offers registration; a proof of a new key binds the session, its cookie lasts the lifetime", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await DbscBrowser.create(d.app);
+  const login = await browser.jar.fetch("/login", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"));
+  assert.ok(offer, "the sign-in response offers registration");
+  assert.deepEqual(offer.algorithms, ["ES256", "RS256"]);
+  assert.equal(offer.path, "/__dbsc/sid/register");
+  assert.match(offer.challenge, TOKEN);
+  assert.match(offer.authorization!, TOKEN);
+  const token = browser.jar.get("sid")!;
+  // Before registration: an ordinary session holding the challenge.
+  const pending = bindingOf(d, token)!;
+  assert.deepEqual(Object.keys(pending), ["challenges"]);
+  assert.equal(pending.challenges![0]!.value, offer.challenge);
+
+  const res = await browser.register(offer);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const config = await res.json();
+  assert.deepEqual(config, {
+    session_identifier: config.session_identifier,
+    refresh_url: "/__dbsc/sid/refresh",
+    scope: { include_site: false, scope_specification: [] },
+    credentials: [{
+      type: "cookie",
+      name: "sid",
+      attributes: "Path=/; Secure; HttpOnly; SameSite=Lax",
+    }],
+  });
+  // The same id, now for the lifetime; the exists cookie for the session.
+  const set = cookiesOf(res);
+  assert.equal(set.get("sid")!.value, token);
+  assert.ok(set.get("sid")!.maxAge! >= 59 && set.get("sid")!.maxAge! <= 60);
+  assert.ok(set.get("sx")!.maxAge! > 86_000);
+  // The key is kept with the session, beside its values.
+  const record = recordOf(d, token)!;
+  assert.deepEqual(record.data, { userId: "ada" });
+  const binding = record.binding as Binding;
+  assert.equal(binding.alg, "ES256");
+  assert.deepEqual(binding.key, {
+    kty: "EC",
+    crv: "P-256",
+    x: browser.key.jwk.x,
+    y: browser.key.jwk.y,
+  });
+  assert.equal(binding.id, config.session_identifier);
+  assert.ok(binding.until! - binding.proven! === 60_000);
+  // The identifier is random: neither the id nor its hash.
+  const id: string = config.session_identifier;
+  assert.match(id, TOKEN);
+  assert.notEqual(id, token);
+  assert.notEqual(id, storeKey(token));
+  assert.ok(!JSON.stringify(d.store.get(pointerKey(id, ""))).includes(token));
+  assert.deepEqual(d.names(), [
+    "device-bound:offered",
+    "device-bound:registered",
+  ]);
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: an RS256 key registers and refreshes; an algorithm not offered is refused", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d, "RS256");
+  assert.equal(bindingOf(d, browser.jar.get("sid")!)!.alg, "RS256");
+  assert.equal((await browser.refresh()).status, 200);
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+
+  const es = deviceApp({ lifetime: 60, algorithms: ["ES256"] });
+  const jar = new Jar(es.app);
+  const login = await jar.fetch("/login", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  assert.deepEqual(offer.algorithms, ["ES256"]);
+  const rs = await makeKey("RS256");
+  const proof = await signProof(rs, offer.challenge, offer.authorization, {
+    withKey: true,
+  });
+  const res = await jar.fetch(offer.path, {
+    method: "POST",
+    headers: { "secure-session-response": proof },
+  });
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.getSetCookie().length, 0);
+  assert.deepEqual(es.names().slice(-1), [
+    "device-proof-refused:registration:algorithm",
+  ]);
+});
+
+Deno.test("device-bound: a refresh gets a 403 and a challenge, then a proof gets a new id and the config; the old id is gone", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const old = browser.jar.get("sid")!;
+  const thief = new Jar(d.app);
+  thief.cookies.set("sid", old);
+
+  const first = await refreshPost(browser.jar, id);
+  assert.equal(first.status, 403);
+  assert.equal(first.headers.getSetCookie().length, 0);
+  const challenge = readChallenge(
+    first.headers.get("secure-session-challenge"),
+  )!;
+  assert.equal(challenge.id, id);
+  assert.match(challenge.challenge, TOKEN);
+
+  const proof = await signProof(browser.key, challenge.challenge);
+  const res = await refreshPost(browser.jar, id, proof);
+  assert.equal(res.status, 200);
+  const config = await res.json();
+  assert.equal(config.session_identifier, id);
+  assert.equal(config.refresh_url, "/__dbsc/sid/refresh");
+  const token = browser.jar.get("sid")!;
+  assert.notEqual(token, old);
+  assert.ok(cookiesOf(res).get("sid")!.maxAge! <= 60);
+  assert.equal(recordOf(d, old), undefined, "the old id is gone");
+  const binding = bindingOf(d, token)!;
+  assert.equal(binding.id, id);
+  assert.equal(binding.challenges, undefined, "the challenges are spent");
+  assert.deepEqual(recordOf(d, token)!.data, { userId: "ada" });
+  // A copy of the old cookie is dead at once.
+  assert.equal(await (await thief.fetch("/me")).text(), "-");
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  assert.deepEqual(d.names().slice(2, 4), [
+    "device-bound:challenged",
+    "device-bound:refreshed",
+  ]);
+});
+
+Deno.test("device-bound: a copied cookie stops working after the lifetime, on the server, while the key holder refreshes across several lifetimes", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 });
+    const browser = await signedIn(d);
+    // Malware copies the cookies; its jar ignores Max-Age.
+    const thief = new Jar(d.app);
+    for (const [k, v] of browser.jar.cookies) thief.cookies.set(k, v);
+    assert.equal(await (await thief.fetch("/me")).text(), "ada");
+    clock.tick(599_000);
+    assert.equal(await (await thief.fetch("/me")).text(), "ada");
+    clock.tick(1_001);
+    assert.equal(await (await thief.fetch("/me")).text(), "-");
+    assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:unproven"]);
+    // The key holder's cookie expired too; it refreshes and goes on, for
+    // lifetime after lifetime.
+    for (let round = 0; round < 4; round++) {
+      assert.equal(await (await browser.fetch("/me")).text(), "ada");
+      clock.tick(600_001);
+    }
+    assert.equal(
+      browser.steps.filter((s) => s.step === "refresh" && s.status === 200)
+        .length,
+      4,
+    );
+    // The copy never works again, nor a copy of any cookie it had before.
+    assert.equal(await (await thief.fetch("/me")).text(), "-");
+    // The stale cookie was refused, never deleted: the session lives on.
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  });
+});
+
+Deno.test("device-bound: replayed proofs get a 403 and change nothing", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await DbscBrowser.create(d.app);
+  const login = await browser.jar.fetch("/login", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  const registration = await signProof(
+    browser.key,
+    offer.challenge,
+    offer.authorization,
+    { withKey: true },
+  );
+  const post = (proof: string) =>
+    browser.jar.fetch(offer.path, {
+      method: "POST",
+      headers: { "secure-session-response": proof },
+    });
+  const registered = await post(registration);
+  assert.equal(registered.status, 200);
+  browser.config = await registered.json();
+  const token = browser.jar.get("sid")!;
+  const bound = structuredClone(bindingOf(d, token));
+  // The same registration proof again: the session is registered.
+  const again = await post(registration);
+  assert.equal(again.status, 403);
+  assert.equal(again.headers.getSetCookie().length, 0);
+  assert.deepEqual(bindingOf(d, token), bound);
+
+  // A refresh proof, answered once; replayed, it is refused.
+  const id = bound!.id!;
+  const proof = await signProof(browser.key, await browser.challenge());
+  const ok = await refreshPost(browser.jar, id, proof);
+  assert.equal(ok.status, 200);
+  const now = browser.jar.get("sid")!;
+  const before = JSON.parse(JSON.stringify(recordOf(d, now)));
+  const replay = await refreshPost(new Jar(d.app), id, proof);
+  assert.equal(replay.status, 403);
+  assert.equal(replay.headers.getSetCookie().length, 0);
+  // A fresh challenge comes with the refusal (a browser that raced its own
+  // refresh signs it), and is all that changed.
+  assert.ok(readChallenge(replay.headers.get("secure-session-challenge")));
+  const after = JSON.parse(JSON.stringify(recordOf(d, now)));
+  assert.deepEqual(
+    { ...after, binding: { ...after.binding, challenges: undefined } },
+    { ...before, binding: { ...before!.binding, challenges: undefined } },
+  );
+  assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+    "device-proof-refused:registration:session",
+    "device-proof-refused:refresh:challenge",
+  ]);
+});
+
+Deno.test("device-bound: a proof signed by another key (forged, or the wrong key) gets a 403 and no cookie", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const token = browser.jar.get("sid")!;
+  const other = await makeKey("ES256");
+  const challenge = await browser.challenge();
+  const forged = await signProof(other, challenge);
+  const res = await refreshPost(new Jar(d.app), id, forged);
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.getSetCookie().length, 0);
+  assert.ok(recordOf(d, token), "the session stays where it was");
+  // The same proof with the other key in its header changes nothing: a
+  // refresh is checked against the registered key only.
+  const withKey = await signProof(other, challenge, undefined, {
+    withKey: true,
+  });
+  assert.equal((await refreshPost(new Jar(d.app), id, withKey)).status, 403);
+  // The genuine key still answers the very same challenge.
+  const genuine = await signProof(browser.key, challenge);
+  assert.equal((await refreshPost(browser.jar, id, genuine)).status, 200);
+
+  // Registration: the key in the proof must be the key that signed it.
+  const jar = new Jar(d.app);
+  const login = await jar.fetch("/login?user=bob", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  const mismatched = await signProof(
+    other,
+    offer.challenge,
+    offer.authorization,
+    { header: { alg: "ES256", typ: "dbsc+jwt", jwk: browser.key.jwk } },
+  );
+  const reg = await jar.fetch(offer.path, {
+    method: "POST",
+    headers: { "secure-session-response": mismatched },
+  });
+  assert.equal(reg.status, 403);
+  assert.equal(reg.headers.getSetCookie().length, 0);
+  assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+    "device-proof-refused:refresh:signature",
+    "device-proof-refused:refresh:signature",
+    "device-proof-refused:registration:signature",
+  ]);
+});
+
+Deno.test("device-bound: an expired challenge is refused, at registration and at refresh", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600, challengeTimeout: 30 });
+    const browser = await DbscBrowser.create(d.app);
+    const login = await browser.jar.fetch("/login", { method: "POST" });
+    const offer = readOffer(login.headers.get("secure-session-registration"))!;
+    clock.tick(30_001);
+    const late = await browser.register(offer);
+    assert.equal(late.status, 403);
+    // Still signed in, as an ordinary session.
+    assert.equal(await (await browser.jar.fetch("/me")).text(), "ada");
+
+    const b = await signedIn(d);
+    const challenge = await b.challenge();
+    clock.tick(30_001);
+    const proof = await signProof(b.key, challenge);
+    const res = await refreshPost(b.jar, b.config!.session_identifier, proof);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.getSetCookie().length, 0);
+    assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+      "device-proof-refused:registration:challenge",
+      "device-proof-refused:refresh:challenge",
+    ]);
+  });
+});
+
+Deno.test("device-bound: alg none, a malformed proof, no proof, no identifier: a 4xx and nothing else", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const token = browser.jar.get("sid")!;
+  const challenge = await browser.challenge();
+  const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, "");
+  const none = `${b64({ alg: "none", typ: "dbsc+jwt" })}.${
+    b64({ jti: challenge })
+  }.AA`;
+  const cases: [string, Record<string, string>, number][] = [
+    ["alg none", {
+      "sec-secure-session-id": id,
+      "secure-session-response": none,
+    }, 403],
+    ["garbage", {
+      "sec-secure-session-id": id,
+      "secure-session-response": "not a jwt",
+    }, 400],
+    ["no identifier", {
+      "secure-session-response": await signProof(browser.key, challenge),
+    }, 400],
+    ["a made-up identifier", {
+      "sec-secure-session-id": "x".repeat(44),
+    }, 400],
+  ];
+  for (const [what, headers, status] of cases) {
+    const res = await new Jar(d.app).fetch("/__dbsc/sid/refresh", {
+      method: "POST",
+      headers,
+    });
+    assert.equal(res.status, status, what);
+    assert.equal(res.headers.getSetCookie().length, 0, what);
+    assert.ok(!(await res.text()).includes(token), what);
+  }
+  // Registration: no proof, alg none, garbage.
+  const jar = new Jar(d.app);
+  const login = await jar.fetch("/login?user=bob", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  for (
+    const [proof, status] of [
+      [undefined, 400],
+      [
+        `${b64({ alg: "none", typ: "dbsc+jwt", jwk: browser.key.jwk })}.${
+          b64({ jti: offer.challenge, authorization: offer.authorization })
+        }.AA`,
+        403,
+      ],
+      ["x.y.z", 400],
+    ] as const
+  ) {
+    const res = await jar.fetch(offer.path, {
+      method: "POST",
+      headers: proof ? { "secure-session-response": proof } : {},
+    });
+    assert.equal(res.status, status);
+    assert.equal(res.headers.getSetCookie().length, 0);
+  }
+  // Nothing of the session changed, and its refresh still works.
+  assert.equal(bindingOf(d, token)!.id, id);
+  assert.equal((await browser.refresh()).status, 200);
+});
+
+Deno.test("device-bound: registration needs a live session and the authorization echoed", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const key = await makeKey("ES256");
+  const jar = new Jar(d.app);
+  const login = await jar.fetch("/login", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  const post = (proof: string, j: Jar = jar) =>
+    j.fetch(offer.path, {
+      method: "POST",
+      headers: { "secure-session-response": proof },
+    });
+  const without = await signProof(key, offer.challenge, undefined, {
+    withKey: true,
+  });
+  assert.equal((await post(without)).status, 403);
+  const wrong = await signProof(key, offer.challenge, "another", {
+    withKey: true,
+  });
+  assert.equal((await post(wrong)).status, 403);
+  // No cookie, or a cookie of no session: nothing to register.
+  const good = await signProof(key, offer.challenge, offer.authorization, {
+    withKey: true,
+  });
+  assert.equal((await post(good, new Jar(d.app))).status, 403);
+  const stranger = new Jar(d.app);
+  stranger.cookies.set("sid", "A".repeat(43));
+  assert.equal((await post(good, stranger)).status, 403);
+  // Another session's challenge does not register this one.
+  const bob = new Jar(d.app);
+  await bob.fetch("/login?user=bob", { method: "POST" });
+  assert.equal((await post(good, bob)).status, 403);
+  assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+    "device-proof-refused:registration:authorization",
+    "device-proof-refused:registration:authorization",
+    "device-proof-refused:registration:session",
+    "device-proof-refused:registration:session",
+    "device-proof-refused:registration:challenge",
+  ]);
+  // The genuine one binds.
+  assert.equal((await post(good)).status, 200);
+});
+
+Deno.test("device-bound: sign-out, revoke and expiry end refreshes: continue false, both cookies cleared", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 60 }, { maxAge: 3600 });
+    // Sign-out.
+    const a = await signedIn(d);
+    const aId = a.config!.session_identifier;
+    await a.fetch("/logout", { method: "POST" });
+    assert.equal(d.store.get(pointerKey(aId, "")), undefined);
+    const ended = await refreshPost(a.jar, aId);
+    assert.equal(ended.status, 200);
+    assert.deepEqual(await ended.json(), { continue: false });
+    assert.equal(cookiesOf(ended).get("sid")!.maxAge, 0);
+    assert.equal(cookiesOf(ended).get("sx")!.maxAge, 0);
+    // Revocation from elsewhere.
+    const b = await signedIn(d);
+    const listed = await userSessions(d.store).list("ada");
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]!.deviceBound, true);
+    await userSessions(d.store).revokeAll("ada");
+    assert.deepEqual(
+      await (await refreshPost(b.jar, b.config!.session_identifier)).json(),
+      {
+        continue: false,
+      },
+    );
+    // Expiry.
+    const c = await signedIn(d);
+    clock.tick(3_600_001);
+    const res = await c.refresh();
+    assert.equal(res.status, 200);
+    assert.equal(c.config, undefined, "the browser stopped refreshing");
+    assert.deepEqual(
+      d.names().filter((n) => n === "device-bound:ended").length,
+      3,
+    );
+  });
+});
+
+Deno.test("device-bound: Secure-Session-Skipped naming the session is taken as a missing cookie, and reported", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const me = (skipped: string) =>
+    browser.jar.text("/me", { headers: { "secure-session-skipped": skipped } });
+  assert.deepEqual(await me(`unreachable;session_identifier="${id}"`), [
+    200,
+    "-",
+  ]);
+  assert.deepEqual(d.names().slice(-2), [
+    "device-refresh-skipped:unreachable",
+    "device-cookie-refused:skipped",
+  ]);
+  assert.deepEqual(
+    await me(`quota_exceeded;session_identifier="${"B".repeat(43)}"`),
+    [200, "ada"],
+  );
+  assert.deepEqual(await me("server_error"), [200, "-"]);
+  assert.deepEqual(await me("(("), [200, "-"]);
+  // The session itself lives on: without the header it is served.
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: a browser without DBSC keeps an ordinary session", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 60 });
+    const jar = new Jar(d.app, { maxAge: true });
+    const login = await jar.fetch("/login", { method: "POST" });
+    assert.ok(login.headers.get("secure-session-registration"));
+    // Nobody registers: the cookie lasts the session's maxAge, and the
+    // session is served well past the bound lifetime.
+    assert.ok(cookiesOf(login).get("sid")!.maxAge! > 86_000);
+    clock.tick(3_600_000);
+    assert.equal(await (await jar.fetch("/me")).text(), "ada");
+    assert.equal(
+      await (await jar.fetch("/write", { method: "POST" })).text(),
+      "1",
+    );
+    const listed = await userSessions(d.store).list("ada");
+    assert.equal(listed[0]!.deviceBound, false);
+  });
+});
+
+Deno.test("device-bound: apps without the option see nothing of it", async () => {
+  const store = new MemoryStore();
+  const d = deviceApp(false, {}, store);
+  const jar = new Jar(d.app);
+  const login = await jar.fetch("/login", { method: "POST" });
+  assert.equal(login.headers.get("secure-session-registration"), null);
+  assert.equal(recordOf(d, jar.get("sid")!)!.binding, undefined);
+  const refresh = await jar.fetch("/__dbsc/sid/refresh", {
+    method: "POST",
+    headers: { "sec-secure-session-id": "A".repeat(43) },
+  });
+  assert.equal(refresh.status, 404, "the app's own 404");
+  assert.deepEqual(d.names(), []);
+});
+
+Deno.test("device-bound: regenerate() keeps the binding and moves the identifier along; renew() carries its entry", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 }, { maxAge: 1200 });
+    const browser = await signedIn(d);
+    const id = browser.config!.session_identifier;
+    const old = browser.jar.get("sid")!;
+    const key = bindingOf(d, old)!.key;
+    const res = await browser.fetch("/regenerate", { method: "POST" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("secure-session-registration"), null);
+    const token = browser.jar.get("sid")!;
+    assert.notEqual(token, old);
+    assert.equal(recordOf(d, old), undefined);
+    assert.deepEqual(bindingOf(d, token)!.key, key);
+    assert.equal(bindingOf(d, token)!.id, id);
+    // The regenerated cookie still lasts only the bound lifetime.
+    assert.ok(cookiesOf(res).get("sid")!.maxAge! <= 600);
+    const pointer = d.store.get(pointerKey(id, ""))!;
+    assert.equal(
+      (pointer.binding as { session: string }).session,
+      storeKey(token),
+    );
+    assert.equal((await browser.refresh()).status, 200);
+    // renew() past the entry's expiry carries the entry along.
+    const before = d.store.get(pointerKey(id, ""))!.expires;
+    clock.tick(1_000);
+    await browser.fetch("/renew?maxAge=7200", { method: "POST" });
+    const after = d.store.get(pointerKey(id, ""))!.expires;
+    assert.ok(after >= before + 6_000_000, `${before} -> ${after}`);
+    clock.tick(3_000_000); // past the old maxAge, within the renewed one
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  });
+});
+
+Deno.test("device-bound: a browser-session cookie's session ends at the refresh after the browser closed", async () => {
+  const d = deviceApp({ lifetime: 60 }, { persistent: false });
+  const browser = await signedIn(d);
+  assert.equal((await browser.refresh()).status, 200);
+  // The browser closes: its browser-session exists cookie goes.
+  browser.jar.cookies.delete("sx");
+  const res = await browser.refresh();
+  assert.deepEqual(await res.json(), { continue: false });
+});
+
+Deno.test("device-bound: the same proof sent twice at once is answered once", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const proof = await signProof(browser.key, await browser.challenge());
+  const results = await Promise.all([
+    refreshPost(new Jar(d.app), id, proof),
+    refreshPost(new Jar(d.app), id, proof),
+  ]);
+  assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+  // Registration likewise.
+  const key = await makeKey("ES256");
+  const jar = new Jar(d.app);
+  const login = await jar.fetch("/login?user=bob", { method: "POST" });
+  const offer = readOffer(login.headers.get("secure-session-registration"))!;
+  const reg = await signProof(key, offer.challenge, offer.authorization, {
+    withKey: true,
+  });
+  const twice = await Promise.all([0, 1].map(() =>
+    jar.fetch(offer.path, {
+      method: "POST",
+      headers: { "secure-session-response": reg },
+    })
+  ));
+  assert.deepEqual(twice.map((r) => r.status).sort(), [200, 403]);
+});
+
+Deno.test("device-bound: a write to a bound session keeps its cookie's short Max-Age", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 }, { idleTimeout: 3600 });
+    const browser = await signedIn(d);
+    clock.tick(500_000);
+    const res = await browser.fetch("/write", { method: "POST" });
+    const sid = cookiesOf(res).get("sid");
+    assert.ok(sid, "idle write-back sends the cookie");
+    assert.ok(sid.maxAge! <= 100, `Max-Age ${sid.maxAge}`);
+    assert.ok(cookiesOf(res).get("sx")!.maxAge! > 3000);
+  });
+});
+
+Deno.test("device-bound: a session past its absolute timeout (lowered after sign-in) is not refreshed, and goes", async () => {
+  await withFakeTime(async (clock) => {
+    const before = deviceApp({ lifetime: 60 });
+    const browser = await signedIn(before);
+    const token = browser.jar.get("sid")!;
+    // The app is redeployed with an absolute timeout of one minute.
+    const after = deviceApp(
+      { lifetime: 60 },
+      { absoluteTimeout: 60 },
+      before.store,
+    );
+    clock.tick(61_000);
+    const res = await refreshPost(
+      new Jar(after.app),
+      browser.config!.session_identifier,
+    );
+    assert.deepEqual(await res.json(), { continue: false });
+    assert.equal(recordOf(before, token), undefined, "the record is gone");
+  });
+});
+
+Deno.test("device-bound: a regenerate() after a move that did not finish still takes the identifier along", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  const key = storeKey(browser.jar.get("sid")!);
+  // A refresh pointed the identifier at a new key, then failed before the
+  // move (the store went away): the entry names a key never written.
+  const pointer = d.store.get(pointerKey(id, ""))!;
+  d.store.set(pointerKey(id, ""), {
+    ...pointer,
+    binding: { id, session: storeKey("x".repeat(43)), previous: key },
+  });
+  assert.equal(
+    (await browser.fetch("/regenerate", { method: "POST" })).status,
+    200,
+  );
+  assert.equal((await browser.refresh()).status, 200, "the refresh finds it");
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});

@@ -206,15 +206,17 @@ export class RedisStore implements SessionStore {
     client: IoRedisLike | NodeRedisLike | NodeRedisClusterLike,
     options?: RedisStoreOptions,
   ) {
-    const { send, cluster } = commandsOf(client);
+    const { send, cluster, keyPrefix } = commandsOf(client);
     const prefix = options?.prefix ?? "sess:";
     if (typeof prefix !== "string") {
       throw new TypeError("RedisStore: prefix must be a string");
     }
+    // The keys as Redis sees them, after the client's own key prefix.
+    const stored = keyPrefix + prefix;
     this.#send = send;
-    this.#layout = cluster && !hasHashTag(prefix)
+    this.#layout = cluster && !hasHashTag(stored)
       ? new ShardedLayout(send, prefix)
-      : new AtomicLayout(send, prefix);
+      : new AtomicLayout(send, prefix, keyPrefix);
   }
 
   /** Returns the session saved under `id`, unless absent or expired. */

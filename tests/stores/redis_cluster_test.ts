@@ -367,6 +367,46 @@ if (!redisClusterAvailable && redisClusterRequired) {
     });
   }
 
+  Deno.test("RedisStore on Redis Cluster: an ioredis Cluster with a keyPrefix lists and revokes a user's sessions, the store's prefix tagged or not", async () => {
+    const cluster = await RedisCluster.shared();
+    for (const keyPrefix of [aPrefix(), `{${aPrefix()}}`]) {
+      for (const prefix of ["sess:", `{${aPrefix()}}`]) {
+        const what = `keyPrefix ${keyPrefix}, prefix ${prefix}`;
+        const client = new Cluster(
+          cluster.nodes.map(({ host, port }) => ({ host, port })),
+          { keyPrefix, redisOptions: { maxRetriesPerRequest: 0 } },
+        );
+        client.on("error", () => {});
+        await new Promise((resolve) => client.once("ready", resolve));
+        try {
+          const store = new RedisStore(client, { prefix });
+          const app = usersApp(store);
+          const [a, b] = [new Jar(app), new Jar(app)];
+          await a.fetch("/signin?user=u-1", { method: "POST" });
+          await b.fetch("/signin?user=u-1", { method: "POST" });
+          await b.fetch("/regenerate", { method: "POST" });
+          const keys = (await cluster.keys(`${keyPrefix}${prefix}*`)).flat();
+          assert.ok(
+            keys.includes(`${keyPrefix}${prefix}${storeKey(a.get("sid")!)}`),
+            what,
+          );
+          const sessions = userSessions(store);
+          assert.equal((await sessions.list("u-1")).length, 2, what);
+          assert.equal(await sessions.revokeAll("u-1"), 2, what);
+          assert.deepEqual(await a.text("/read"), [200, "-"], what);
+          assert.deepEqual(await b.text("/read"), [200, "-"], what);
+          assert.deepEqual(
+            (await cluster.keys(`${keyPrefix}${prefix}*`)).flat(),
+            [],
+            what,
+          );
+        } finally {
+          client.disconnect();
+        }
+      }
+    }
+  });
+
   Deno.test("RedisStore: refuses, when created, the cluster clients it cannot use, saying what it expects", () => {
     // An ioredis Cluster reading from replicas.
     const replicas = new Cluster([{ host: "127.0.0.1", port: 1 }], {

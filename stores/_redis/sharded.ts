@@ -98,6 +98,14 @@ function reachOf(record: SessionRecord | undefined): number {
   return Math.max(record.expires, record.limit ?? -Infinity);
 }
 
+/** `user` with `{`, `}` and `%` escaped, for a hash tag. */
+function tagOf(user: string): string {
+  return user.replace(
+    /[{}%]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
 /** Keys spread over a cluster's masters; every step on one slot. */
 export class ShardedLayout implements RedisLayout {
   readonly #send: Send;
@@ -112,13 +120,16 @@ export class ShardedLayout implements RedisLayout {
     return this.#prefix + id;
   }
 
-  // A user's two sorted sets, in one slot: the hash tag is the user id.
+  // A user's two sorted sets, in one slot: the hash tag is the user id,
+  // its braces (and `%`, the escape) written %7B, %7D, %25, so that a `}`
+  // in it can neither end the tag early nor leave it empty (`{}`: Redis
+  // would then hash each key whole, into two slots).
   #members(user: string): string {
-    return `${this.#prefix}user:{${user}}`;
+    return `${this.#prefix}user:{${tagOf(user)}}`;
   }
 
   #moves(user: string): string {
-    return `${this.#prefix}user:{${user}}:moves`;
+    return `${this.#members(user)}:moves`;
   }
 
   // Runs a script on keys of one slot, true if it answered 1.

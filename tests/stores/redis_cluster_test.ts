@@ -262,6 +262,54 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
+    Deno.test(`RedisStore on Redis Cluster (${name}): any user id keeps the user's index in one slot: braces, percent signs, other scripts, 512 characters`, async () => {
+      await withClient(connect, async ({ client }, cluster) => {
+        const prefix = aPrefix();
+        const store = new RedisStore(client, { prefix });
+        const app = usersApp(store);
+        const sessions = userSessions(store);
+        // A `}` first would leave an empty hash tag ("{}"), which Redis
+        // reads as none (and the clients' slot function as another tag).
+        const users = [
+          "}",
+          "}x",
+          "a}b",
+          "{a}",
+          "{",
+          "{}",
+          "%7D",
+          "%",
+          "日本語 ü 👍",
+          "x".repeat(512),
+        ];
+        for (const user of users) {
+          const what = JSON.stringify(user.slice(0, 12));
+          const q = encodeURIComponent(user);
+          const [a, b] = [new Jar(app), new Jar(app)];
+          for (const jar of [a, b]) {
+            const res = await jar.fetch(`/signin?user=${q}`, {
+              method: "POST",
+            });
+            assert.equal(res.status, 200, `${what}: ${await res.text()}`);
+          }
+          // Moved within the user (a pair in the moves, then settled).
+          const res = await b.fetch(`/signin?user=${q}`, { method: "POST" });
+          assert.equal(res.status, 200, `${what}: ${await res.text()}`);
+          assert.equal((await sessions.list(user)).length, 2, what);
+        }
+        // Each user's index is its own (no two users share a key), and no
+        // move is left unsettled.
+        const indexes = (await cluster.keys(`${prefix}user:*`)).flat();
+        assert.equal(indexes.length, users.length, indexes.join(" "));
+        for (const user of users) {
+          const what = JSON.stringify(user.slice(0, 12));
+          assert.equal(await sessions.revokeAll(user), 2, what);
+          assert.deepEqual(await sessions.list(user), [], what);
+        }
+        assert.deepEqual((await cluster.keys(`${prefix}*`)).flat(), []);
+      });
+    });
+
     Deno.test(`RedisStore on Redis Cluster (${name}): a regenerate() that fails at any of its steps leaves the old session whole and no new id behind`, async () => {
       await withClient(connect, async ({ client }) => {
         // The commands of a move: the new record, (tied: the new id in the
@@ -426,6 +474,16 @@ if (!redisClusterAvailable && redisClusterRequired) {
     });
     bare.on("error", () => {});
     assert.ok(new RedisStore(bare));
+    // A prefix with an empty hash tag: Redis hashes such keys whole, the
+    // clients route them by what follows; a user's two index keys would
+    // land in two slots.
+    for (const prefix of ["{}sess:", "a{}{b}:"]) {
+      assert.throws(() => new RedisStore(bare, { prefix }), {
+        name: "TypeError",
+        message: /holds an empty hash tag \("\{\}"\).*leave braces out/,
+      });
+    }
+    assert.ok(new RedisStore(bare, { prefix: "a{b:" }), "an unclosed brace");
     // A node-redis Sentinel client (shape only: none runs here).
     assert.throws(
       () =>

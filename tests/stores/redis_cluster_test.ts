@@ -370,6 +370,90 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
+    Deno.test(`RedisStore on Redis Cluster (${name}): a process that dies at any step of a regenerate() leaves the old session whole or the move done, and revokeAll still ends every session of the user`, async () => {
+      await withClient(connect, async ({ client }) => {
+        // From the old session's user (none, the same, another) to "u":
+        // the commands of the move (the last one only tidies the index).
+        for (
+          const [from, commands] of [[undefined, 3], ["u", 4], [
+            "v",
+            4,
+          ]] as const
+        ) {
+          for (let dieAt = 1; dieAt <= commands; dieAt++) {
+            const what = `from ${
+              from ?? "anonymous"
+            }, dead at command ${dieAt}`;
+            const prefix = aPrefix();
+            const store = new RedisStore(client, { prefix });
+            const tied = (data: Record<string, unknown>, user?: string) => ({
+              ...record(data, user),
+              ...(user === undefined ? {} : { handle: "h" }),
+            });
+            await store.set("old", tied({ v: 1 }, from));
+            // The dying process: its nth command and every one after it are
+            // never sent, nothing after them runs.
+            let sent = -Infinity;
+            const dying = new Proxy(client, {
+              get(target, property) {
+                const value = Reflect.get(target, property, target);
+                if (typeof value !== "function") return value;
+                if (property !== "call" && property !== "sendCommand") {
+                  return value.bind(target);
+                }
+                return (...args: unknown[]) =>
+                  ++sent >= dieAt
+                    ? new Promise(() => {})
+                    : value.apply(target, args);
+              },
+            });
+            const process = new RedisStore(dying as never, { prefix });
+            const c = {};
+            await process.get("old", c);
+            sent = 0;
+            void process.replace("old", "new", tied({ v: 2 }, "u"), c);
+            while (sent < dieAt) await new Promise((r) => setTimeout(r, 1));
+            const done = dieAt > 3; // the old record went at command 3
+            assert.deepEqual(
+              (await store.get("old"))?.data,
+              done ? undefined : { v: 1 },
+              `${what}: the old session`,
+            );
+            // The record under the new id: written at command 1, served only
+            // through a cookie, which only a finished move hands out.
+            // Indexed from command 2 on, a listing cannot tell it from a
+            // session that moved: listed (for "u", where the old session was
+            // not, at once; else once the old session has gone) until it is
+            // revoked or its deadline passes.
+            const listed = (await store.listUser("u")).map((e) => e.id);
+            assert.deepEqual(
+              listed,
+              from === "u" && !done ? ["old"] : dieAt >= 3 ? ["new"] : [],
+              `${what}: listed`,
+            );
+            if (from === "u") await store.delete("old"); // signed out
+            assert.deepEqual(
+              (await store.listUser("u")).map((e) => e.id),
+              dieAt >= 3 ? ["new"] : [],
+              `${what}: listed once the old session is gone`,
+            );
+            await userSessions(store).revokeAll("u");
+            assert.deepEqual(await store.listUser("u"), [], what);
+            // Written but not indexed (dead at command 2), it is no one's
+            // session: it waits for its deadline.
+            assert.equal(
+              (await store.get("new"))?.data.v,
+              dieAt === 2 ? 2 : undefined,
+              what,
+            );
+            if (from !== "u" && !done) {
+              assert.deepEqual((await store.get("old"))?.data, { v: 1 }, what);
+            }
+          }
+        }
+      });
+    });
+
     Deno.test(`RedisStore on Redis Cluster (${name}): a listing is never fooled by a move between its steps: read again when a record went, a move in progress listed once`, async () => {
       await withClient(connect, async ({ client }) => {
         const prefix = aPrefix();

@@ -371,19 +371,21 @@ if (!redisClusterAvailable && redisClusterRequired) {
     });
 
     Deno.test(`RedisStore on Redis Cluster (${name}): a process that dies at any step of a regenerate() leaves the old session whole or the move done, and revokeAll still ends every session of the user`, async () => {
-      await withClient(connect, async ({ client }) => {
-        // From the old session's user (none, the same, another) to "u":
-        // the commands of the move (the last one only tidies the index).
-        for (
-          const [from, commands] of [[undefined, 3], ["u", 4], [
-            "v",
-            4,
-          ]] as const
-        ) {
+      await withClient(connect, async ({ client, send }) => {
+        // From the old session's user (none, the same, another) to "u": the
+        // commands of the move (the last one only tidies the index), and how
+        // the old session ends after the process died.
+        const moves = [
+          [undefined, 3, "kept"],
+          ["u", 4, "signed out"],
+          ["u", 4, "expired"],
+          ["v", 4, "kept"],
+        ] as const;
+        for (const [from, commands, end] of moves) {
           for (let dieAt = 1; dieAt <= commands; dieAt++) {
             const what = `from ${
               from ?? "anonymous"
-            }, dead at command ${dieAt}`;
+            }, dead at command ${dieAt}, old session ${end}`;
             const prefix = aPrefix();
             const store = new RedisStore(client, { prefix });
             const tied = (data: Record<string, unknown>, user?: string) => ({
@@ -422,28 +424,40 @@ if (!redisClusterAvailable && redisClusterRequired) {
             // The record under the new id: written at command 1, served only
             // through a cookie, which only a finished move hands out.
             // Indexed from command 2 on, a listing cannot tell it from a
-            // session that moved: listed (for "u", where the old session was
-            // not, at once; else once the old session has gone) until it is
-            // revoked or its deadline passes.
-            const listed = (await store.listUser("u")).map((e) => e.id);
+            // session that moved: listed at once where the old session was
+            // no session of "u"; where it was, once the old session expired
+            // (a sign-out takes the move out with it), until it is revoked
+            // or its deadline passes.
+            const listed = async () =>
+              (await store.listUser("u")).map((e) => e.id);
             assert.deepEqual(
-              listed,
+              await listed(),
               from === "u" && !done ? ["old"] : dieAt >= 3 ? ["new"] : [],
               `${what}: listed`,
             );
-            if (from === "u") await store.delete("old"); // signed out
+            if (end === "signed out") await store.delete("old");
+            if (end === "expired") {
+              await send(`${prefix}old`, ["DEL", `${prefix}old`]);
+            }
+            const leftover = dieAt >= 3 && (end !== "signed out" || done);
             assert.deepEqual(
-              (await store.listUser("u")).map((e) => e.id),
-              dieAt >= 3 ? ["new"] : [],
-              `${what}: listed once the old session is gone`,
+              await listed(),
+              leftover ? ["new"] : [],
+              `${what}: listed after`,
             );
-            await userSessions(store).revokeAll("u");
-            assert.deepEqual(await store.listUser("u"), [], what);
-            // Written but not indexed (dead at command 2), it is no one's
-            // session: it waits for its deadline.
+            assert.equal(
+              await userSessions(store).revokeAll("u"),
+              leftover ? 1 : 0,
+              `${what}: revoked`,
+            );
+            assert.deepEqual(await listed(), [], what);
+            // Written but not indexed, or its move taken out by the
+            // sign-out, it is no one's session: it waits for its deadline.
             assert.equal(
               (await store.get("new"))?.data.v,
-              dieAt === 2 ? 2 : undefined,
+              dieAt === 2 || (dieAt === 3 && end === "signed out")
+                ? 2
+                : undefined,
               what,
             );
             if (from !== "u" && !done) {
@@ -451,6 +465,33 @@ if (!redisClusterAvailable && redisClusterRequired) {
             }
           }
         }
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): revokeAll racing a sign-in on top, held before it deletes the old record, counts the one session once; the sign-in gets 409`, async () => {
+      await withClient(connect, async ({ client }) => {
+        const prefix = aPrefix();
+        const held = holding(client);
+        const app = usersApp(new RedisStore(held.client as never, { prefix }));
+        const sessions = userSessions(new RedisStore(client, { prefix }));
+        const a = new Jar(app);
+        await a.fetch("/signin?user=u-4", { method: "POST" });
+        const oldKey = `${prefix}${storeKey(a.get("sid")!)}`;
+        // The move has written its new record (a new handle) and paired it
+        // with the old id; the old record's checked delete waits.
+        const deleting = held.hold((args) =>
+          args[0] === "EVAL" && args[3] === oldKey
+        );
+        const moving = a.fetch("/signin?user=u-4", { method: "POST" });
+        await deleting.reached;
+        // It ends the old session, which dooms the move: the new record is
+        // no session, and is neither listed nor counted.
+        assert.equal(await sessions.revokeAll("u-4"), 1);
+        deleting.release();
+        const res = await moving;
+        assert.equal(res.status, 409, await res.text());
+        assert.deepEqual(await a.text("/read"), [200, "-"]);
+        assert.deepEqual(await sessions.list("u-4"), []);
       });
     });
 

@@ -310,6 +310,59 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
+    Deno.test(`RedisStore on Redis Cluster (${name}): the commands each request sends, one slot or spread, as README counts them`, async () => {
+      await withClient(connect, async ({ client }) => {
+        for (const tagged of [true, false]) {
+          let sent = 0;
+          const counting = new Proxy(client, {
+            get(target, property) {
+              const value = Reflect.get(target, property, target);
+              if (typeof value !== "function") return value;
+              if (property !== "call" && property !== "sendCommand") {
+                return value.bind(target);
+              }
+              return (...args: unknown[]) => {
+                sent++;
+                return value.apply(target, args);
+              };
+            },
+          });
+          const store = new RedisStore(counting as never, {
+            prefix: tagged ? `{${aPrefix()}}` : aPrefix(),
+          });
+          const app = usersApp(store, 600);
+          // Each request but a first sign-in loads its session: one GET.
+          const count = async (jar: Jar, path: string, method = "POST") => {
+            const loads = jar.get("sid") === undefined ? 0 : 1;
+            sent = 0;
+            const res = await jar.fetch(path, { method });
+            assert.ok(res.status < 300, `${path}: ${await res.text()}`);
+            return sent - loads;
+          };
+          const [tied, anonymous] = [new Jar(app), new Jar(app)];
+          // One slot / spread: a sign-in 1 / 3.
+          assert.equal(await count(tied, "/signin?user=u-5"), tagged ? 1 : 3);
+          assert.equal(await count(tied, "/read", "GET"), 0, "a read");
+          // A write pushing the deadline back 1 / 2, one that does not 1 / 1.
+          assert.equal(await count(tied, "/renew?maxAge=7200"), tagged ? 1 : 2);
+          assert.equal(await count(tied, "/renew?maxAge=60"), 1);
+          // regenerate(): tied 1 / 4; anonymous 1 / 2.
+          assert.equal(await count(tied, "/regenerate"), tagged ? 1 : 4);
+          await anonymous.fetch("/regenerate", { method: "POST" });
+          assert.equal(await count(anonymous, "/regenerate"), tagged ? 1 : 2);
+          // A listing 1 / 1 + one read for each session (sent at once).
+          const other = new Jar(app);
+          await other.fetch("/signin?user=u-5", { method: "POST" });
+          sent = 0;
+          assert.equal((await store.listUser("u-5")).length, 2);
+          assert.equal(sent, tagged ? 1 : 3, "a listing");
+          // A sign-out: anonymous 1 / 1; tied 1 / 2.
+          assert.equal(await count(anonymous, "/logout"), 1);
+          assert.equal(await count(tied, "/logout"), tagged ? 1 : 2);
+        }
+      });
+    });
+
     Deno.test(`RedisStore on Redis Cluster (${name}): a regenerate() that fails at any of its steps leaves the old session whole and no new id behind`, async () => {
       await withClient(connect, async ({ client }) => {
         // The commands of a move: the new record, (tied: the new id in the

@@ -633,6 +633,42 @@ if (!redisClusterAvailable && redisClusterRequired) {
     }
   });
 
+  Deno.test('RedisStore on Redis Cluster: takes both cluster clients with their default options (ioredis scaleReads defaults to "master") and shards', async () => {
+    const cluster = await RedisCluster.shared();
+    const io = new Cluster(
+      cluster.nodes.map(({ host, port }) => ({ host, port })),
+    );
+    assert.equal(io.options.scaleReads, "master");
+    await new Promise((resolve) => io.once("ready", resolve));
+    // node-redis needs only the "error" listener it is refused without.
+    const nr = createCluster({
+      rootNodes: cluster.nodes.map(({ url }) => ({ url })),
+    });
+    nr.on("error", () => {});
+    await nr.connect();
+    try {
+      for (const client of [io, nr]) {
+        const prefix = aPrefix();
+        const store = new RedisStore(client, { prefix });
+        const app = usersApp(store);
+        const jars = Array.from({ length: 30 }, () => new Jar(app));
+        for (const jar of jars) {
+          const res = await jar.fetch("/signin?user=u-6", { method: "POST" });
+          assert.equal(res.status, 200, await res.text());
+        }
+        const perNode = (await cluster.keys(`${prefix}*`)).map((keys) =>
+          keys.filter((k) => !k.startsWith(`${prefix}user:`)).length
+        );
+        assert.ok(perNode.every((n) => n > 0), `keys per node ${perNode}`);
+        assert.equal(await userSessions(store).revokeAll("u-6"), 30);
+        assert.deepEqual(await jars[0]!.text("/read"), [200, "-"]);
+      }
+    } finally {
+      io.disconnect();
+      await nr.close();
+    }
+  });
+
   Deno.test("RedisStore: refuses, when created, the cluster clients it cannot use, saying what it expects", () => {
     // An ioredis Cluster reading from replicas.
     const replicas = new Cluster([{ host: "127.0.0.1", port: 1 }], {

@@ -112,6 +112,14 @@ function hasHashTag(prefix: string): boolean {
   const close = open < 0 ? -1 : prefix.indexOf("}", open + 1);
   return close > open + 1;
 }
+
+// Whether the first `{` of `prefix` is followed at once by `}`: Redis then
+// hashes every key whole, and cluster-key-slot (which node-redis and
+// ioredis route by) reads on past it, so they disagree on the slot.
+function hasEmptyHashTag(prefix: string): boolean {
+  const open = prefix.indexOf("{");
+  return open >= 0 && prefix[open + 1] === "}";
+}
 /**
  * Keeps sessions in Redis, each as one string key (`prefix` + id) holding
  * the session's JSON, set with `PX` so Redis expires it at the session's
@@ -206,15 +214,22 @@ export class RedisStore implements SessionStore {
     client: IoRedisLike | NodeRedisLike | NodeRedisClusterLike,
     options?: RedisStoreOptions,
   ) {
-    const { send, cluster } = commandsOf(client);
+    const { send, cluster, keyPrefix } = commandsOf(client);
     const prefix = options?.prefix ?? "sess:";
     if (typeof prefix !== "string") {
       throw new TypeError("RedisStore: prefix must be a string");
     }
+    // The keys as Redis sees them, after the client's own key prefix.
+    const stored = keyPrefix + prefix;
+    if (cluster && hasEmptyHashTag(stored)) {
+      throw new TypeError(
+        `RedisStore: the key prefix "${stored}" holds an empty hash tag ("{}"), which Redis Cluster ignores and cluster clients read differently; leave braces out of the prefix`,
+      );
+    }
     this.#send = send;
-    this.#layout = cluster && !hasHashTag(prefix)
+    this.#layout = cluster && !hasHashTag(stored)
       ? new ShardedLayout(send, prefix)
-      : new AtomicLayout(send, prefix);
+      : new AtomicLayout(send, prefix, keyPrefix);
   }
 
   /** Returns the session saved under `id`, unless absent or expired. */

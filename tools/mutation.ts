@@ -281,6 +281,32 @@ const MUTANTS: Mutant[] = [
     redis: true,
   },
   {
+    file: "stores/_redis/atomic.ts",
+    what:
+      "RedisStore's listing script builds keys without an ioredis keyPrefix",
+    find: "    this.#storedPrefix = keyPrefix + prefix;",
+    replace: "    this.#storedPrefix = prefix;",
+    tests: ["tests/stores/redis_store_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a `}` in a user id cuts the hash tag of the user's index short",
+    find: "/[{}%]/g",
+    replace: "/[%]/g",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
+    file: "stores/_redis/sharded.ts",
+    what: "a sign-out leaves the moves from the session it ended in the index",
+    find:
+      'if string.sub(pair, -#from) == from then redis.call("ZREM", KEYS[2], pair) end',
+    replace: "",
+    tests: ["tests/stores/redis_cluster_test.ts"],
+    redis: true,
+  },
+  {
     file: "_core/members.ts",
     what: "API member names can hold values",
     find: "if (MEMBERS.has(key)) {",

@@ -74,8 +74,9 @@ return 1`;
 // their deadline (ARGV[1], now) and members whose session is gone are
 // dropped, the others returned as id, value, id, value... Reading both in
 // one script, no regenerate() can move a session between the index and
-// the records. The session keys are the prefix (ARGV[2]) and the id: in
-// the index's slot, as the prefix carries the hash tag on a cluster.
+// the records. The session keys are the prefix (ARGV[2]: with the client's
+// own key prefix, which the client adds only to KEYS) and the id: in the
+// index's slot, as the prefix carries the hash tag on a cluster.
 const LIST = `
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[1])
 local found = {}
@@ -94,10 +95,14 @@ return found`;
 export class AtomicLayout implements RedisLayout {
   readonly #send: Send;
   readonly #prefix: string;
+  // The session keys as Redis holds them, for the listing script: the
+  // client's own key prefix (ioredis keyPrefix) comes first.
+  readonly #storedPrefix: string;
 
-  constructor(send: Send, prefix: string) {
+  constructor(send: Send, prefix: string, keyPrefix: string) {
     this.#send = send;
     this.#prefix = prefix;
+    this.#storedPrefix = keyPrefix + prefix;
   }
 
   key(id: string): string {
@@ -225,7 +230,7 @@ export class AtomicLayout implements RedisLayout {
       "1",
       index,
       String(Date.now()),
-      this.#prefix,
+      this.#storedPrefix,
     ]);
     const found: UserSessionEntry[] = [];
     const pairs = Array.isArray(answer) ? answer : [];

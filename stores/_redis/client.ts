@@ -17,13 +17,19 @@ export interface Commands {
   send: Send;
   /** The client spreads keys over the masters of a Redis Cluster. */
   cluster: boolean;
+  /**
+   * What the client puts before every key it sends (ioredis `keyPrefix`),
+   * and so before every key in Redis; a script that builds a key from its
+   * arguments must put it there too.
+   */
+  keyPrefix: string;
 }
 
 interface Shape {
   call?: (command: string, ...args: string[]) => Promise<unknown>;
   sendCommand?: (...args: unknown[]) => Promise<unknown>;
   isCluster?: unknown;
-  options?: { scaleReads?: unknown };
+  options?: { scaleReads?: unknown; keyPrefix?: unknown };
   getSlotMaster?: unknown;
   getSentinelNode?: unknown;
   listenerCount?: unknown;
@@ -57,8 +63,15 @@ export function commandsOf(client: unknown): Commands {
         }), which lag behind the masters; sessions must be read where they are written: give the store a Cluster with scaleReads: "master" (the default)`,
       );
     }
+    const keyPrefix = c.options?.keyPrefix ?? "";
+    if (typeof keyPrefix !== "string") {
+      throw new TypeError(
+        `RedisStore: this ioredis client's keyPrefix is a ${typeof keyPrefix}; give it a string, or leave it out and use RedisStore's prefix option`,
+      );
+    }
     return {
       cluster,
+      keyPrefix,
       send: (_key, [command = "", ...args]) =>
         call(command, ...args).catch(explain),
     };
@@ -81,11 +94,13 @@ export function commandsOf(client: unknown): Commands {
       // Always the master (isReadonly false): replicas lag behind.
       return {
         cluster: true,
+        keyPrefix: "",
         send: (key, args) => sendCommand(key, false, args),
       };
     }
     return {
       cluster: false,
+      keyPrefix: "",
       send: (_key, args) => sendCommand(args).catch(explain),
     };
   }

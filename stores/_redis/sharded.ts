@@ -26,6 +26,9 @@
 //   the pair gone. A sign-out landing before step 3 makes the move fail:
 //   the session ends, no two ids live on. Until step 3 the old id works
 //   and nobody knows the new one.
+// - A sign-out deletes the record, then its member and the moves from it
+//   (a move whose old record someone else deleted fails at step 3: its new
+//   record is no session, and must be neither listed nor counted).
 // - A listing reads the index (members and pairs, one script), then the
 //   records. A pair counts as its old id while that record lives and as
 //   its new id once it is gone: one session is never listed twice. A
@@ -86,6 +89,17 @@ tidy(KEYS[1])
 tidy(KEYS[2])
 return 1`;
 
+// Takes a session that was just ended (ARGV[2]) out of its user's members
+// (KEYS[1]), with the moves from it (KEYS[2]: the pairs "new ARGV[2]"): its
+// record is gone, so no such move can finish and its new id is no session.
+const UNINDEX_ENDED = `
+redis.call("ZREM", KEYS[1], ARGV[2])
+local from = " " .. ARGV[2]
+for _, pair in ipairs(redis.call("ZRANGE", KEYS[2], 0, -1)) do
+  if string.sub(pair, -#from) == from then redis.call("ZREM", KEYS[2], pair) end
+end
+return 1`;
+
 // A user's members (KEYS[1]) and moves (KEYS[2]) not past now (ARGV[1]).
 const INDEX = `${TIDY}
 tidy(KEYS[1])
@@ -96,6 +110,14 @@ return {redis.call("ZRANGE", KEYS[1], 0, -1), redis.call("ZRANGE", KEYS[2], 0, -
 function reachOf(record: SessionRecord | undefined): number {
   if (record === undefined) return -Infinity;
   return Math.max(record.expires, record.limit ?? -Infinity);
+}
+
+/** `user` with `{`, `}` and `%` escaped, for a hash tag. */
+function tagOf(user: string): string {
+  return user.replace(
+    /[{}%]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Keys spread over a cluster's masters; every step on one slot. */
@@ -112,13 +134,16 @@ export class ShardedLayout implements RedisLayout {
     return this.#prefix + id;
   }
 
-  // A user's two sorted sets, in one slot: the hash tag is the user id.
+  // A user's two sorted sets, in one slot: the hash tag is the user id,
+  // its braces (and `%`, the escape) written %7B, %7D, %25, so that a `}`
+  // in it can neither end the tag early nor leave it empty (`{}`: Redis
+  // would then hash each key whole, into two slots).
   #members(user: string): string {
-    return `${this.#prefix}user:{${user}}`;
+    return `${this.#prefix}user:{${tagOf(user)}}`;
   }
 
   #moves(user: string): string {
-    return `${this.#prefix}user:{${user}}:moves`;
+    return `${this.#members(user)}:moves`;
   }
 
   // Runs a script on keys of one slot, true if it answered 1.
@@ -265,8 +290,18 @@ export class ShardedLayout implements RedisLayout {
     const user = typeof raw === "string"
       ? decodeRecord(raw, -Infinity)?.user
       : undefined;
-    if (user !== undefined) await this.#unindex(user, id);
-    return typeof gone === "string";
+    if (user === undefined) return typeof gone === "string";
+    if (typeof gone !== "string") {
+      // Gone already (moved, or ended): a move from it may be settling.
+      await this.#unindex(user, id);
+      return false;
+    }
+    await this.#script(
+      UNINDEX_ENDED,
+      [this.#members(user), this.#moves(user)],
+      [id],
+    );
+    return true;
   }
 
   async list(user: string): Promise<UserSessionEntry[]> {

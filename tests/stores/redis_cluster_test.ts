@@ -262,6 +262,107 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
+    Deno.test(`RedisStore on Redis Cluster (${name}): any user id keeps the user's index in one slot: braces, percent signs, other scripts, 512 characters`, async () => {
+      await withClient(connect, async ({ client }, cluster) => {
+        const prefix = aPrefix();
+        const store = new RedisStore(client, { prefix });
+        const app = usersApp(store);
+        const sessions = userSessions(store);
+        // A `}` first would leave an empty hash tag ("{}"), which Redis
+        // reads as none (and the clients' slot function as another tag).
+        const users = [
+          "}",
+          "}x",
+          "a}b",
+          "{a}",
+          "{",
+          "{}",
+          "%7D",
+          "%",
+          "日本語 ü 👍",
+          "x".repeat(512),
+        ];
+        for (const user of users) {
+          const what = JSON.stringify(user.slice(0, 12));
+          const q = encodeURIComponent(user);
+          const [a, b] = [new Jar(app), new Jar(app)];
+          for (const jar of [a, b]) {
+            const res = await jar.fetch(`/signin?user=${q}`, {
+              method: "POST",
+            });
+            assert.equal(res.status, 200, `${what}: ${await res.text()}`);
+          }
+          // Moved within the user (a pair in the moves, then settled).
+          const res = await b.fetch(`/signin?user=${q}`, { method: "POST" });
+          assert.equal(res.status, 200, `${what}: ${await res.text()}`);
+          assert.equal((await sessions.list(user)).length, 2, what);
+        }
+        // Each user's index is its own (no two users share a key), and no
+        // move is left unsettled.
+        const indexes = (await cluster.keys(`${prefix}user:*`)).flat();
+        assert.equal(indexes.length, users.length, indexes.join(" "));
+        for (const user of users) {
+          const what = JSON.stringify(user.slice(0, 12));
+          assert.equal(await sessions.revokeAll(user), 2, what);
+          assert.deepEqual(await sessions.list(user), [], what);
+        }
+        assert.deepEqual((await cluster.keys(`${prefix}*`)).flat(), []);
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): the commands each request sends, one slot or spread, as README counts them`, async () => {
+      await withClient(connect, async ({ client }) => {
+        for (const tagged of [true, false]) {
+          let sent = 0;
+          const counting = new Proxy(client, {
+            get(target, property) {
+              const value = Reflect.get(target, property, target);
+              if (typeof value !== "function") return value;
+              if (property !== "call" && property !== "sendCommand") {
+                return value.bind(target);
+              }
+              return (...args: unknown[]) => {
+                sent++;
+                return value.apply(target, args);
+              };
+            },
+          });
+          const store = new RedisStore(counting as never, {
+            prefix: tagged ? `{${aPrefix()}}` : aPrefix(),
+          });
+          const app = usersApp(store, 600);
+          // Each request but a first sign-in loads its session: one GET.
+          const count = async (jar: Jar, path: string, method = "POST") => {
+            const loads = jar.get("sid") === undefined ? 0 : 1;
+            sent = 0;
+            const res = await jar.fetch(path, { method });
+            assert.ok(res.status < 300, `${path}: ${await res.text()}`);
+            return sent - loads;
+          };
+          const [tied, anonymous] = [new Jar(app), new Jar(app)];
+          // One slot / spread: a sign-in 1 / 3.
+          assert.equal(await count(tied, "/signin?user=u-5"), tagged ? 1 : 3);
+          assert.equal(await count(tied, "/read", "GET"), 0, "a read");
+          // A write pushing the deadline back 1 / 2, one that does not 1 / 1.
+          assert.equal(await count(tied, "/renew?maxAge=7200"), tagged ? 1 : 2);
+          assert.equal(await count(tied, "/renew?maxAge=60"), 1);
+          // regenerate(): tied 1 / 4; anonymous 1 / 2.
+          assert.equal(await count(tied, "/regenerate"), tagged ? 1 : 4);
+          await anonymous.fetch("/regenerate", { method: "POST" });
+          assert.equal(await count(anonymous, "/regenerate"), tagged ? 1 : 2);
+          // A listing 1 / 1 + one read for each session (sent at once).
+          const other = new Jar(app);
+          await other.fetch("/signin?user=u-5", { method: "POST" });
+          sent = 0;
+          assert.equal((await store.listUser("u-5")).length, 2);
+          assert.equal(sent, tagged ? 1 : 3, "a listing");
+          // A sign-out: anonymous 1 / 1; tied 1 / 2.
+          assert.equal(await count(anonymous, "/logout"), 1);
+          assert.equal(await count(tied, "/logout"), tagged ? 1 : 2);
+        }
+      });
+    });
+
     Deno.test(`RedisStore on Redis Cluster (${name}): a regenerate() that fails at any of its steps leaves the old session whole and no new id behind`, async () => {
       await withClient(connect, async ({ client }) => {
         // The commands of a move: the new record, (tied: the new id in the
@@ -322,6 +423,131 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
+    Deno.test(`RedisStore on Redis Cluster (${name}): a process that dies at any step of a regenerate() leaves the old session whole or the move done, and revokeAll still ends every session of the user`, async () => {
+      await withClient(connect, async ({ client, send }) => {
+        // From the old session's user (none, the same, another) to "u": the
+        // commands of the move (the last one only tidies the index), and how
+        // the old session ends after the process died.
+        const moves = [
+          [undefined, 3, "kept"],
+          ["u", 4, "signed out"],
+          ["u", 4, "expired"],
+          ["v", 4, "kept"],
+        ] as const;
+        for (const [from, commands, end] of moves) {
+          for (let dieAt = 1; dieAt <= commands; dieAt++) {
+            const what = `from ${
+              from ?? "anonymous"
+            }, dead at command ${dieAt}, old session ${end}`;
+            const prefix = aPrefix();
+            const store = new RedisStore(client, { prefix });
+            const tied = (data: Record<string, unknown>, user?: string) => ({
+              ...record(data, user),
+              ...(user === undefined ? {} : { handle: "h" }),
+            });
+            await store.set("old", tied({ v: 1 }, from));
+            // The dying process: its nth command and every one after it are
+            // never sent, nothing after them runs.
+            let sent = -Infinity;
+            const dying = new Proxy(client, {
+              get(target, property) {
+                const value = Reflect.get(target, property, target);
+                if (typeof value !== "function") return value;
+                if (property !== "call" && property !== "sendCommand") {
+                  return value.bind(target);
+                }
+                return (...args: unknown[]) =>
+                  ++sent >= dieAt
+                    ? new Promise(() => {})
+                    : value.apply(target, args);
+              },
+            });
+            const process = new RedisStore(dying as never, { prefix });
+            const c = {};
+            await process.get("old", c);
+            sent = 0;
+            void process.replace("old", "new", tied({ v: 2 }, "u"), c);
+            while (sent < dieAt) await new Promise((r) => setTimeout(r, 1));
+            const done = dieAt > 3; // the old record went at command 3
+            assert.deepEqual(
+              (await store.get("old"))?.data,
+              done ? undefined : { v: 1 },
+              `${what}: the old session`,
+            );
+            // The record under the new id: written at command 1, served only
+            // through a cookie, which only a finished move hands out.
+            // Indexed from command 2 on, a listing cannot tell it from a
+            // session that moved: listed at once where the old session was
+            // no session of "u"; where it was, once the old session expired
+            // (a sign-out takes the move out with it), until it is revoked
+            // or its deadline passes.
+            const listed = async () =>
+              (await store.listUser("u")).map((e) => e.id);
+            assert.deepEqual(
+              await listed(),
+              from === "u" && !done ? ["old"] : dieAt >= 3 ? ["new"] : [],
+              `${what}: listed`,
+            );
+            if (end === "signed out") await store.delete("old");
+            if (end === "expired") {
+              await send(`${prefix}old`, ["DEL", `${prefix}old`]);
+            }
+            const leftover = dieAt >= 3 && (end !== "signed out" || done);
+            assert.deepEqual(
+              await listed(),
+              leftover ? ["new"] : [],
+              `${what}: listed after`,
+            );
+            assert.equal(
+              await userSessions(store).revokeAll("u"),
+              leftover ? 1 : 0,
+              `${what}: revoked`,
+            );
+            assert.deepEqual(await listed(), [], what);
+            // Written but not indexed, or its move taken out by the
+            // sign-out, it is no one's session: it waits for its deadline.
+            assert.equal(
+              (await store.get("new"))?.data.v,
+              dieAt === 2 || (dieAt === 3 && end === "signed out")
+                ? 2
+                : undefined,
+              what,
+            );
+            if (from !== "u" && !done) {
+              assert.deepEqual((await store.get("old"))?.data, { v: 1 }, what);
+            }
+          }
+        }
+      });
+    });
+
+    Deno.test(`RedisStore on Redis Cluster (${name}): revokeAll racing a sign-in on top, held before it deletes the old record, counts the one session once; the sign-in gets 409`, async () => {
+      await withClient(connect, async ({ client }) => {
+        const prefix = aPrefix();
+        const held = holding(client);
+        const app = usersApp(new RedisStore(held.client as never, { prefix }));
+        const sessions = userSessions(new RedisStore(client, { prefix }));
+        const a = new Jar(app);
+        await a.fetch("/signin?user=u-4", { method: "POST" });
+        const oldKey = `${prefix}${storeKey(a.get("sid")!)}`;
+        // The move has written its new record (a new handle) and paired it
+        // with the old id; the old record's checked delete waits.
+        const deleting = held.hold((args) =>
+          args[0] === "EVAL" && args[3] === oldKey
+        );
+        const moving = a.fetch("/signin?user=u-4", { method: "POST" });
+        await deleting.reached;
+        // It ends the old session, which dooms the move: the new record is
+        // no session, and is neither listed nor counted.
+        assert.equal(await sessions.revokeAll("u-4"), 1);
+        deleting.release();
+        const res = await moving;
+        assert.equal(res.status, 409, await res.text());
+        assert.deepEqual(await a.text("/read"), [200, "-"]);
+        assert.deepEqual(await sessions.list("u-4"), []);
+      });
+    });
+
     Deno.test(`RedisStore on Redis Cluster (${name}): a listing is never fooled by a move between its steps: read again when a record went, a move in progress listed once`, async () => {
       await withClient(connect, async ({ client }) => {
         const prefix = aPrefix();
@@ -367,6 +593,82 @@ if (!redisClusterAvailable && redisClusterRequired) {
     });
   }
 
+  Deno.test("RedisStore on Redis Cluster: an ioredis Cluster with a keyPrefix lists and revokes a user's sessions, the store's prefix tagged or not", async () => {
+    const cluster = await RedisCluster.shared();
+    for (const keyPrefix of [aPrefix(), `{${aPrefix()}}`]) {
+      for (const prefix of ["sess:", `{${aPrefix()}}`]) {
+        const what = `keyPrefix ${keyPrefix}, prefix ${prefix}`;
+        const client = new Cluster(
+          cluster.nodes.map(({ host, port }) => ({ host, port })),
+          { keyPrefix, redisOptions: { maxRetriesPerRequest: 0 } },
+        );
+        client.on("error", () => {});
+        await new Promise((resolve) => client.once("ready", resolve));
+        try {
+          const store = new RedisStore(client, { prefix });
+          const app = usersApp(store);
+          const [a, b] = [new Jar(app), new Jar(app)];
+          await a.fetch("/signin?user=u-1", { method: "POST" });
+          await b.fetch("/signin?user=u-1", { method: "POST" });
+          await b.fetch("/regenerate", { method: "POST" });
+          const keys = (await cluster.keys(`${keyPrefix}${prefix}*`)).flat();
+          assert.ok(
+            keys.includes(`${keyPrefix}${prefix}${storeKey(a.get("sid")!)}`),
+            what,
+          );
+          const sessions = userSessions(store);
+          assert.equal((await sessions.list("u-1")).length, 2, what);
+          assert.equal(await sessions.revokeAll("u-1"), 2, what);
+          assert.deepEqual(await a.text("/read"), [200, "-"], what);
+          assert.deepEqual(await b.text("/read"), [200, "-"], what);
+          assert.deepEqual(
+            (await cluster.keys(`${keyPrefix}${prefix}*`)).flat(),
+            [],
+            what,
+          );
+        } finally {
+          client.disconnect();
+        }
+      }
+    }
+  });
+
+  Deno.test('RedisStore on Redis Cluster: takes both cluster clients with their default options (ioredis scaleReads defaults to "master") and shards', async () => {
+    const cluster = await RedisCluster.shared();
+    const io = new Cluster(
+      cluster.nodes.map(({ host, port }) => ({ host, port })),
+    );
+    assert.equal(io.options.scaleReads, "master");
+    await new Promise((resolve) => io.once("ready", resolve));
+    // node-redis needs only the "error" listener it is refused without.
+    const nr = createCluster({
+      rootNodes: cluster.nodes.map(({ url }) => ({ url })),
+    });
+    nr.on("error", () => {});
+    await nr.connect();
+    try {
+      for (const client of [io, nr]) {
+        const prefix = aPrefix();
+        const store = new RedisStore(client, { prefix });
+        const app = usersApp(store);
+        const jars = Array.from({ length: 30 }, () => new Jar(app));
+        for (const jar of jars) {
+          const res = await jar.fetch("/signin?user=u-6", { method: "POST" });
+          assert.equal(res.status, 200, await res.text());
+        }
+        const perNode = (await cluster.keys(`${prefix}*`)).map((keys) =>
+          keys.filter((k) => !k.startsWith(`${prefix}user:`)).length
+        );
+        assert.ok(perNode.every((n) => n > 0), `keys per node ${perNode}`);
+        assert.equal(await userSessions(store).revokeAll("u-6"), 30);
+        assert.deepEqual(await jars[0]!.text("/read"), [200, "-"]);
+      }
+    } finally {
+      io.disconnect();
+      await nr.close();
+    }
+  });
+
   Deno.test("RedisStore: refuses, when created, the cluster clients it cannot use, saying what it expects", () => {
     // An ioredis Cluster reading from replicas.
     const replicas = new Cluster([{ host: "127.0.0.1", port: 1 }], {
@@ -386,6 +688,16 @@ if (!redisClusterAvailable && redisClusterRequired) {
     });
     bare.on("error", () => {});
     assert.ok(new RedisStore(bare));
+    // A prefix with an empty hash tag: Redis hashes such keys whole, the
+    // clients route them by what follows; a user's two index keys would
+    // land in two slots.
+    for (const prefix of ["{}sess:", "a{}{b}:"]) {
+      assert.throws(() => new RedisStore(bare, { prefix }), {
+        name: "TypeError",
+        message: /holds an empty hash tag \("\{\}"\).*leave braces out/,
+      });
+    }
+    assert.ok(new RedisStore(bare, { prefix: "a{b:" }), "an unclosed brace");
     // A node-redis Sentinel client (shape only: none runs here).
     assert.throws(
       () =>

@@ -462,6 +462,67 @@ if (!redisAvailable && redisRequired) {
     }
   });
 
+  Deno.test("RedisStore: an ioredis client with a keyPrefix lists and revokes a user's sessions (the listing script builds keys with it)", async () => {
+    const server = await RedisServer.start();
+    // ioredis puts keyPrefix before every key it sends, but not before the
+    // keys a script builds from its arguments.
+    const raw = new Redis(server.url, {
+      keyPrefix: "app:",
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    raw.on("error", () => {});
+    await ready(raw);
+    const plain = await nodeRedis(server); // sees the keys as they are
+    try {
+      const store = new RedisStore(raw);
+      const app = new Hono()
+        .use(session<{ userId?: string }>({ store }))
+        .get("/read", (c) => c.text(c.session.userId ?? "-"))
+        .post("/signin", (c) => {
+          c.session.regenerate({ user: "u-1" });
+          c.session.userId = "u-1";
+          return c.text("ok");
+        })
+        .post("/regenerate", (c) => {
+          c.session.regenerate();
+          return c.text("ok");
+        });
+      const [a, b] = [new Jar(app), new Jar(app)];
+      await a.fetch("/signin", { method: "POST" });
+      await b.fetch("/signin", { method: "POST" });
+      await b.fetch("/regenerate", { method: "POST" });
+      assert.equal(
+        Number(
+          await plain.send(["EXISTS", `app:sess:${storeKey(a.get("sid")!)}`]),
+        ),
+        1,
+      );
+      const sessions = userSessions(store);
+      assert.equal((await sessions.list("u-1")).length, 2);
+      assert.equal(await sessions.revokeAll("u-1"), 2);
+      assert.deepEqual(await a.text("/read"), [200, "-"]);
+      assert.deepEqual(await b.text("/read"), [200, "-"]);
+      assert.equal(Number(await plain.send(["DBSIZE"])), 0);
+      // A keyPrefix that is not text (ioredis takes a Buffer) is refused.
+      assert.throws(
+        () =>
+          new RedisStore({
+            call: () => Promise.resolve(null),
+            options: { keyPrefix: new Uint8Array([97]) },
+          } as never),
+        {
+          name: "TypeError",
+          message: /keyPrefix is a object; give it a string/,
+        },
+      );
+    } finally {
+      raw.disconnect();
+      await plain.close();
+      await server.stop();
+    }
+  });
+
   Deno.test("RedisStore: a user's index is a sorted set that expires with the user's last session; a second client revokes", async () => {
     const server = await RedisServer.start();
     const one = await nodeRedis(server);

@@ -142,12 +142,26 @@ export async function startServe(
     get stderr() {
       return stderr;
     },
+    // SIGTERM: `deno serve` finishes what it is doing, and ends once
+    // nothing keeps its event loop alive; past 5 s, SIGKILL.
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
+      const signal = (name: Deno.Signal) => {
+        try {
+          child.kill(name);
+        } catch {
+          // already gone
+        }
+      };
+      signal("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.status,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, 5_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      signal("SIGKILL");
       await child.status;
       await drained.catch(() => {});
     },

@@ -166,7 +166,8 @@ function keyBytes(key: readonly KvKeyPart[]): number {
 // repeated: a conflict, never a doubled or undone write). So each call is
 // tried again while the lock is held, up to the store's lockTimeout.
 class LockRetryingKv implements KvDatabase {
-  readonly list?: KvDatabase["list"];
+  // Present only when the database has list().
+  declare readonly list?: NonNullable<KvDatabase["list"]>;
 
   constructor(readonly kv: KvDatabase, readonly timeout: number) {
     // Listing reads in snapshots, which denokv retries itself; kept absent

@@ -2,16 +2,14 @@
 // requests per second of one worker (one `Deno.serve` process, as each
 // worker of `deno serve --parallel` or each instance is) keeping sessions
 // where every worker sees them: sealed in the cookie, in a Deno KV file, in
-// Redis, in PostgreSQL, in a SQLite file. Each beside bare Hono and beside
-// its floor (bench/floors.ts: the least such a middleware must do). Two
-// scenarios: "read" (a known session, read) and "write" (a known session,
+// Redis, in a Redis Cluster (three masters), in PostgreSQL, in a SQLite
+// file. Each beside bare Hono and beside its floor (bench/floors.ts: the
+// least such a middleware must do). Two scenarios: "read" (a known session, read) and "write" (a known session,
 // read and changed: a checked write). Every client connection has a
 // session of its own, as users do (two connections writing one session
 // would conflict). Alternating rounds of fixed duration; medians.
 // `deno task bench:sharing`; BENCH_SHARING_ROUNDS, BENCH_SHARING_SECONDS
-// and BENCH_SHARING_ONLY (a regular expression over setup names) size it;
-// REDIS_CLUSTER_URLS (a running cluster's masters, comma-separated) adds
-// Redis Cluster rows.
+// and BENCH_SHARING_ONLY (a regular expression over setup names) size it.
 import autocannon from "autocannon";
 import { DatabaseSync } from "node:sqlite";
 // @ts-types="@types/pg"
@@ -19,6 +17,7 @@ import pg from "pg";
 import { createClient } from "redis";
 import { type ServerProcess, startServer } from "../support/server_process.ts";
 import { redisAvailable, RedisServer } from "../support/redis_server.ts";
+import { RedisCluster } from "../support/redis_cluster.ts";
 import {
   postgresAvailable,
   PostgresServer,
@@ -45,7 +44,11 @@ const redis = redisAvailable
   ? await RedisServer.start({ durable: false })
   : undefined;
 const postgres = postgresAvailable ? await PostgresServer.start() : undefined;
-const clusterUrls = Deno.env.get("REDIS_CLUSTER_URLS");
+// A Redis Cluster of three masters on loopback, when asked for (it takes a
+// few seconds to start).
+const cluster = redis && ONLY.test("Redis Cluster")
+  ? await RedisCluster.start()
+  : undefined;
 
 // The tables of SqlStore and of the SQL floor (made alike), in PostgreSQL
 // and in the SQLite file.
@@ -87,15 +90,15 @@ const setups = ([
       redis: [redis.url],
     }]
     : []),
-  // Redis Cluster: the masters of a running cluster, comma-separated
-  // (redis://127.0.0.1:7000,redis://127.0.0.1:7001,...).
-  ...(clusterUrls
+  ...(cluster
     ? [{
       name: "Redis Cluster",
       floor: "floor-redis-cluster",
       ours: "ours-redis-cluster",
-      env: { REDIS_CLUSTER_URLS: clusterUrls },
-      redis: clusterUrls.split(","),
+      env: {
+        REDIS_CLUSTER_URLS: cluster.nodes.map((node) => node.url).join(","),
+      },
+      redis: cluster.nodes.map((node) => node.url),
     }]
     : []),
   ...(postgres
@@ -242,6 +245,7 @@ try {
 } finally {
   for (const client of infoClients.values()) await client.close();
   await redis?.stop();
+  await cluster?.stop();
   await postgres?.stop();
   await Deno.remove(dir, { recursive: true });
 }

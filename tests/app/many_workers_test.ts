@@ -25,6 +25,7 @@ import {
   redisRequired,
   RedisServer,
 } from "../../support/redis_server.ts";
+import { RedisCluster } from "../../support/redis_cluster.ts";
 import {
   postgresAvailable,
   postgresMissing,
@@ -99,6 +100,18 @@ const setups: Setup[] = [
     async prepare() {
       redis ??= await RedisServer.start({ durable: false });
       return { SESSION_SETUP: "redis", REDIS_URL: redis.url };
+    },
+  },
+  {
+    name: "RedisStore on a Redis Cluster",
+    shared: true,
+    needs: "redis",
+    async prepare() {
+      const cluster = await RedisCluster.shared();
+      return {
+        SESSION_SETUP: "redis-cluster",
+        REDIS_CLUSTER_URLS: cluster.nodes.map((node) => node.url).join(","),
+      };
     },
   },
   {

@@ -185,14 +185,20 @@ function check(setup: Setup, where: string, tally: Tally): void {
 }
 
 for (const setup of setups) {
+  // The install hint as the other files that skip these services word it
+  // (the long explanation is printed once, by those files).
   const missing = setup.needs === "redis"
-    ? (redisAvailable
-      ? undefined
-      : { required: redisRequired, why: redisMissing })
+    ? (redisAvailable ? undefined : {
+      required: redisRequired,
+      why: redisMissing,
+      hint: "redis-server not installed; apt-get install -y redis-server",
+    })
     : setup.needs === "postgres"
-    ? (postgresAvailable
-      ? undefined
-      : { required: postgresRequired, why: postgresMissing })
+    ? (postgresAvailable ? undefined : {
+      required: postgresRequired,
+      why: postgresMissing,
+      hint: "PostgreSQL not installed; apt-get install -y postgresql",
+    })
     : undefined;
   const name = `many workers and processes: ${setup.name} is ${
     setup.shared ? "shared by all" : "one per worker"
@@ -204,7 +210,7 @@ for (const setup of setups) {
     continue;
   }
   Deno.test({
-    name: missing ? `${name} (skipped: ${missing.why})` : name,
+    name: missing ? `${name} (skipped: ${missing.hint})` : name,
     ignore: missing !== undefined,
     async fn() {
       const dir = await Deno.makeTempDir({ prefix: "hono-session-workers-" });

@@ -28,6 +28,7 @@ import type {
 import { SessionConflictError } from "../session_conflict_error.ts";
 import { ReadVersions } from "../_lib/read_versions.ts";
 import { decodeRecord, encodeRecord } from "../_lib/record_codec.ts";
+import { retryWhileLocked } from "../_lib/lock_retry.ts";
 
 /** A part of a Deno KV key. */
 export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
@@ -106,6 +107,15 @@ export interface DenoKvStoreOptions {
    * Default: `["sessions"]`.
    */
   prefix?: readonly KvKeyPart[] | undefined;
+  /**
+   * How long, in milliseconds, a call waits out a local KV file's write lock
+   * held by another process or worker (`deno serve --parallel`, several
+   * servers on one file) before it fails with an error that says so. The
+   * call is tried again after short random pauses meanwhile. `0`: fail at
+   * the first lock. Default: `5000`. Only an error saying the database
+   * is locked is retried.
+   */
+  lockTimeout?: number | undefined;
 }
 
 /** How many times a listing reads a user's index again (see listUser). */
@@ -145,6 +155,96 @@ function keyBytes(key: readonly KvKeyPart[]): number {
   return bytes;
 }
 
+// A local KV file is SQLite underneath, which takes one writer at a time: a
+// write that finds another process or worker holding the file's write lock
+// fails at once with "database is locked" (denokv retries a busy
+// transaction itself, but a write that fails to take the lock inside a
+// batch of writes is answered with that error), and nothing of it is
+// written. Every call the store makes is also safe to repeat: reads, writes
+// and deletes of fixed values, and atomic operations checked against the
+// version read (one that had gone through would fail its check when
+// repeated: a conflict, never a doubled or undone write). So each call is
+// tried again while the lock is held, up to the store's lockTimeout.
+class LockRetryingKv implements KvDatabase {
+  // Present only when the database has list().
+  declare readonly list?: NonNullable<KvDatabase["list"]>;
+
+  constructor(readonly kv: KvDatabase, readonly timeout: number) {
+    // Listing reads in snapshots, which denokv retries itself; kept absent
+    // when the database has no list().
+    if (typeof kv.list === "function") this.list = kv.list.bind(kv);
+  }
+
+  get(
+    key: readonly KvKeyPart[],
+  ): Promise<{ value: unknown; versionstamp: string | null }> {
+    return retryWhileLocked(() => this.kv.get(key), this.timeout, OWNER);
+  }
+
+  set(
+    key: readonly KvKeyPart[],
+    value: unknown,
+    options?: { expireIn?: number },
+  ): Promise<unknown> {
+    return retryWhileLocked(
+      () => this.kv.set(key, value, options),
+      this.timeout,
+      OWNER,
+    );
+  }
+
+  delete(key: readonly KvKeyPart[]): Promise<void> {
+    return retryWhileLocked(() => this.kv.delete(key), this.timeout, OWNER);
+  }
+
+  atomic(): KvAtomic {
+    return new LockRetryingAtomic(this.kv, this.timeout);
+  }
+}
+
+// Records an atomic operation's steps, and builds it afresh on the
+// database for each attempt to commit it.
+class LockRetryingAtomic implements KvAtomic {
+  readonly #steps: ((op: KvAtomic) => KvAtomic)[] = [];
+
+  constructor(readonly kv: KvDatabase, readonly timeout: number) {}
+
+  check(
+    ...checks: { key: readonly KvKeyPart[]; versionstamp: string | null }[]
+  ): KvAtomic {
+    this.#steps.push((op) => op.check(...checks));
+    return this;
+  }
+
+  set(
+    key: readonly KvKeyPart[],
+    value: unknown,
+    options?: { expireIn?: number },
+  ): KvAtomic {
+    this.#steps.push((op) => op.set(key, value, options));
+    return this;
+  }
+
+  delete(key: readonly KvKeyPart[]): KvAtomic {
+    this.#steps.push((op) => op.delete(key));
+    return this;
+  }
+
+  commit(): Promise<{ ok: boolean; versionstamp?: string }> {
+    return retryWhileLocked(
+      () => {
+        let op = this.kv.atomic();
+        for (const step of this.#steps) op = step(op);
+        return op.commit();
+      },
+      this.timeout,
+      OWNER,
+    );
+  }
+}
+
+const OWNER = "DenoKvStore";
+
 /**
  * Keeps sessions in Deno KV: shared by every process that opens the same
  * database, on Deno Deploy across regions. Entries carry Deno KV's
@@ -161,6 +261,13 @@ function keyBytes(key: readonly KvKeyPart[]): number {
  * Each session is saved as its JSON text. A session over Deno KV's limits
  * (64 KiB a value, 2 KiB a key) fails the save with a `RangeError` that says
  * so, before Deno KV is asked.
+ *
+ * On a local KV file (SQLite underneath) one writer writes at a time: when
+ * several processes, or the workers of `deno serve --parallel`, share the
+ * file, a write that finds it locked is tried again after short random
+ * pauses (nothing of a locked-out write is saved, and every write of this
+ * store is safe to repeat), for up to `lockTimeout` ms; past that the call
+ * fails with an error naming the lock. A conflict is still a conflict.
  *
  * Sessions tied to a user (`regenerate({ user })`) also get an index entry
  * under `[...prefix, 0, user, id]`, written in the same atomic operation
@@ -193,7 +300,8 @@ export class DenoKvStore implements SessionStore {
    *   default, so this may be left out.
    * @throws {TypeError} When `kv` is not a database or `prefix` is not an
    *   array of key parts.
-   * @throws {RangeError} When `prefix` is too long for Deno KV's key limit.
+   * @throws {RangeError} When `prefix` is too long for Deno KV's key limit,
+   *   or `lockTimeout` is not a number of milliseconds from 0 up.
    */
   constructor(kv: KvDatabase, options?: DenoKvStoreOptions) {
     if (
@@ -225,7 +333,18 @@ export class DenoKvStore implements SessionStore {
         `DenoKvStore: with this prefix a session key takes ${bytes} bytes, over Deno KV's ${KEY_LIMIT}-byte key limit; use a shorter prefix`,
       );
     }
-    this.#kv = kv;
+    const lockTimeout = options?.lockTimeout ?? 5_000;
+    if (
+      typeof lockTimeout !== "number" || !(lockTimeout >= 0) ||
+      lockTimeout === Infinity
+    ) {
+      throw new RangeError(
+        `DenoKvStore: lockTimeout must be a number of milliseconds, 0 or more; got ${
+          String(lockTimeout)
+        }`,
+      );
+    }
+    this.#kv = new LockRetryingKv(kv, lockTimeout);
     this.#prefix = [...prefix];
   }
 

@@ -68,3 +68,162 @@ export function serveAndPrintPort(
     onListen: ({ port }) => console.log(port),
   }, fetch);
 }
+
+/** A `deno serve` process: its address, and what its workers print. */
+export interface ServeProcess extends ServerProcess {
+  /** Everything the process printed to stderr so far (workers' errors). */
+  readonly stderr: string;
+}
+
+/**
+ * Runs `deno serve <flags> <script>` on a free loopback port, with
+ * `--parallel` and `workers` worker isolates (`DENO_JOBS`) when `workers` is
+ * given, and resolves once the server listens and, with workers, once every
+ * worker has answered a request: `deno serve` announces the port before its
+ * later workers have loaded the module. The script must answer every
+ * request with an `x-worker` header unique to its worker.
+ */
+export async function startServe(
+  script: string,
+  options: {
+    flags?: string[];
+    workers?: number;
+    env?: Record<string, string>;
+    cwd?: string | URL;
+  } = {},
+): Promise<ServeProcess> {
+  const parallel = options.workers === undefined ? [] : ["--parallel"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      ...parallel,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      ...(options.flags ?? ["--allow-all"]),
+      script,
+    ],
+    cwd: options.cwd ?? new URL("../", import.meta.url),
+    env: {
+      NO_COLOR: "1",
+      ...options.env,
+      ...(options.workers === undefined
+        ? {}
+        : { DENO_JOBS: String(options.workers) }),
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  let port: string | undefined;
+  while (port === undefined) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`deno serve exited before listening:\n${stderr}`);
+    }
+    stderr += value;
+    port = stderr.match(/Listening on http:\/\/[^\s]*?:(\d+)\//)?.[1];
+  }
+  // Keep reading, so that a chatty worker never blocks on a full pipe.
+  const drained = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      stderr += value;
+    }
+  })();
+  const server: ServeProcess = {
+    url: `http://127.0.0.1:${port}`,
+    get stderr() {
+      return stderr;
+    },
+    // SIGTERM: `deno serve` finishes what it is doing, and ends once
+    // nothing keeps its event loop alive; past 5 s, SIGKILL.
+    async stop() {
+      const signal = (name: Deno.Signal) => {
+        try {
+          child.kill(name);
+        } catch {
+          // already gone
+        }
+      };
+      signal("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.status,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, 5_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      signal("SIGKILL");
+      await child.status;
+      await drained.catch(() => {});
+    },
+  };
+  if (options.workers !== undefined) {
+    try {
+      await allWorkersUp(server, options.workers);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+  return server;
+}
+
+// Sends requests on fresh connections (the kernel hands each to one of the
+// workers) until `workers` different x-worker headers have come back.
+async function allWorkersUp(
+  server: ServeProcess,
+  workers: number,
+): Promise<void> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + 20_000;
+  while (seen.size < workers) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `deno serve: ${seen.size} of ${workers} workers answered within 20 s:\n${server.stderr}`,
+      );
+    }
+    const res = await fetchOnce(server.url + "/");
+    const worker = res.headers.get("x-worker");
+    if (worker === null) {
+      throw new Error(
+        `deno serve: the server sends no x-worker header (status ${res.status})`,
+      );
+    }
+    seen.add(worker);
+    if (seen.size < workers) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A response, with its body read. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/**
+ * `fetch` on a connection of its own, closed once the body is read: under
+ * `deno serve --parallel` each connection goes to one of the workers, so
+ * requests sent this way land on any of them. Redirects are not followed.
+ */
+export async function fetchOnce(
+  url: string,
+  init: RequestInit = {},
+): Promise<Answer> {
+  const client = Deno.createHttpClient({});
+  try {
+    const res = await fetch(url, { ...init, client, redirect: "manual" });
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  } finally {
+    client.close();
+  }
+}

@@ -23,6 +23,16 @@ export const DBSC_FLAGS: readonly string[] = [
   "--enable-features=DeviceBoundSessions:RequireOriginTrialTokens/false/RefreshQuota/false,PersistDeviceBoundSessions,EnableBoundSessionCredentialsSoftwareKeysForManualTesting",
 ];
 
+/** Whether `path` is a file that can be run. */
+async function isProgram(path: string): Promise<boolean> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /** CHROMIUM_PATH, else the first `chromium` on the PATH (Debian: /usr/bin). */
 export async function findChromium(): Promise<string | undefined> {
   const explicit = Deno.env.get("CHROMIUM_PATH");
@@ -77,15 +87,6 @@ export const DBSC_CHROMIUM_DIR: string =
 
 /** The program in {@linkcode DBSC_CHROMIUM_DIR}. */
 export const DBSC_CHROMIUM_CACHED = `${DBSC_CHROMIUM_DIR}chromium`;
-
-async function isProgram(path: string): Promise<boolean> {
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The Chromium for the DBSC browser test: CHROMIUM_DBSC_PATH, else the

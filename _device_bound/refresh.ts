@@ -168,7 +168,20 @@ async function answer(
     limitOf(record),
     c,
   );
-  await e.store.replace!(found.key, next, record, c);
+  try {
+    await e.store.replace!(found.key, next, record, c);
+  } catch (error) {
+    if (!(error instanceof SessionConflictError)) throw error;
+    // The session changed or moved meanwhile (a refresh racing this one
+    // with the same proof may have moved it to the key the entry named):
+    // put the entry back as this request found it, unless it changed
+    // again, so it never names only a key this move did not write.
+    await e.sessions.point(binding.id, found.pointer, limitOf(record), c)
+      .catch((again) => {
+        if (!(again instanceof SessionConflictError)) throw again;
+      });
+    throw error;
+  }
   // The old cookie was still live (the browser refreshed early): requests
   // it sent with that cookie before it had this answer still find the
   // session, for a few seconds, never past that cookie's own deadline.

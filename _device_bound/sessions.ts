@@ -27,6 +27,8 @@ export interface Found {
   /** Its record, as this request read it. */
   record: SessionRecord;
   binding: Bound;
+  /** The identifier's entry, as this request read it. */
+  pointer: Pointer;
 }
 
 /** The store's device-bound sessions, for one middleware. */
@@ -66,7 +68,7 @@ export class DeviceSessions {
       if (!isRecord(got)) continue;
       const binding = readBinding(got.binding);
       if (isBound(binding) && binding.id === id) {
-        return { key, record: got, binding };
+        return { key, record: got, binding, pointer };
       }
     }
     return "ended";

@@ -1020,6 +1020,15 @@ const MUTANTS: Mutant[] = [
   },
   {
     file: "_device_bound/refresh.ts",
+    what:
+      "deviceBound: a refresh whose move fails leaves the identifier naming only its own key (a racing refresh's session is lost)",
+    find:
+      "await e.sessions.point(binding.id, found.pointer, limitOf(record), c)",
+    replace: "await Promise.resolve()",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
     what: "deviceBound: a forwarded cookie outlives its own deadline",
     find: "Math.min(binding.until, now + FORWARD_MS)",
     replace: "now + FORWARD_MS",

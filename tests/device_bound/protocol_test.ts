@@ -755,3 +755,54 @@ Deno.test("device-bound: a regenerate() after a move that did not finish still t
   assert.equal((await browser.refresh()).status, 200, "the refresh finds it");
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
 });
+
+Deno.test("device-bound: the same proof twice at once, the loser pointing the identifier at its own key before its move fails: the winner's session stays refreshable", async () => {
+  // Each refresh points the identifier at its new key, then moves the
+  // session there. The first move is held until the second refresh
+  // (which found the session where the first would take it from, and
+  // pointed the identifier at a key of its own) reaches its move.
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const replace = store.replace.bind(store);
+  let arrived = () => {};
+  const second = new Promise<void>((r) => arrived = r);
+  let finished = () => {};
+  const first = new Promise<void>((r) => finished = r);
+  let calls = 0;
+  store.replace = async (...args: Parameters<MemoryStore["replace"]>) => {
+    const call = ++calls;
+    if (call === 1) {
+      await Promise.race([second, new Promise((r) => setTimeout(r, 500))]);
+      try {
+        return replace(...args);
+      } finally {
+        finished();
+      }
+    }
+    if (call === 2) {
+      arrived();
+      await first;
+    }
+    return replace(...args);
+  };
+  const d = deviceApp({ lifetime: 60 }, {}, store);
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  calls = 0;
+  const proof = await signProof(browser.key, await browser.challenge());
+  const results = await Promise.all([
+    refreshPost(new Jar(d.app), id, proof),
+    refreshPost(new Jar(d.app), id, proof),
+  ]);
+  assert.equal(calls, 2, "both refreshes reached their move");
+  const answers = await Promise.all(results.map((r) => r.clone().text()));
+  assert.deepEqual(
+    results.map((r) => r.status).sort(),
+    [200, 403],
+    answers.join(" | "),
+  );
+  // The winner's cookie is the session's; its next refresh finds it.
+  const winner = results.find((r) => r.status === 200)!;
+  browser.jar.cookies.set("sid", cookiesOf(winner).get("sid")!.value);
+  assert.equal((await browser.refresh()).status, 200);
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});

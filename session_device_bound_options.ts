@@ -31,10 +31,14 @@ export interface DeviceBoundOptions {
   /**
    * Seconds the session cookie is accepted after the browser last proved
    * it holds the key. The cookie carries this `Max-Age`, and the server
-   * refuses it once this time has passed, whatever the cookie says; the
-   * browser refreshes it before then (Chromium starts about two minutes
-   * early, so a lifetime under two minutes refreshes on every navigation).
-   * More than 0. Default: 600 (ten minutes).
+   * refuses it once this time has passed, whatever the cookie says. The
+   * browser refreshes it when a request finds it expired, and Chromium
+   * also early, when a request finds less than two minutes left: a
+   * lifetime of two minutes or less refreshes on nearly every request,
+   * and Chrome's signature quota (six in nine minutes per site) then
+   * makes it skip refreshes, its requests going without the cookie. Keep
+   * it at five minutes or more outside tests. More than 0. Default: 600
+   * (ten minutes).
    */
   lifetime?: number | undefined;
   /**

@@ -37,7 +37,9 @@
  *   `regenerate()` response offered registration), `registered` (a browser
  *   proved it holds a key; the session is now device-bound), `challenged`
  *   (a refresh was given a challenge to sign), `refreshed` (a proof from
- *   the registered key got a new cookie), or `ended` (a refresh came for a
+ *   the registered key got a new cookie), `forwarded` (a request came with
+ *   the cookie a refresh had replaced a moment before, while it was still
+ *   live, and was served the session), or `ended` (a refresh came for a
  *   session that was signed out, revoked or expired; the browser is told
  *   to stop).
  * - `device-proof-refused`: a registration or refresh (`step`) was
@@ -86,7 +88,13 @@ export type SessionEvent =
   }
   | {
     type: "device-bound";
-    step: "offered" | "registered" | "challenged" | "refreshed" | "ended";
+    step:
+      | "offered"
+      | "registered"
+      | "challenged"
+      | "refreshed"
+      | "forwarded"
+      | "ended";
   }
   | {
     type: "device-proof-refused";

@@ -118,10 +118,11 @@ export interface StoreConformanceOptions {
    * The store carries device-bound sessions (`session({ store,
    * deviceBound })`): a browser speaking DBSC registers and refreshes, the
    * session moves to a new id at each refresh, a copied cookie stops
-   * working after the lifetime, forged and replayed proofs change nothing,
-   * the same proof twice at once is answered once, sign-out and revocation
-   * end refreshes. It takes `replace`, checked like `set`. These cases
-   * wait about a second each.
+   * working after the lifetime, the cookie an early refresh replaced
+   * still finds the session until its deadline, forged and replayed proofs
+   * change nothing, the same proof twice at once is answered once,
+   * sign-out and revocation end refreshes. It takes `replace`, checked
+   * like `set`. These cases wait a second or two each.
    *
    * Default: whether the store has a `replace` method, looked at when each
    * case runs. `false` registers these cases as skipped.

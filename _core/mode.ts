@@ -32,6 +32,11 @@ export interface Saved {
    * (its `Max-Age` ends there; the exists cookie keeps the session's).
    */
   cookieUntil?: number | undefined;
+  /**
+   * Send no cookie: the browser keeps the one it has (a device-bound
+   * request that came with a cookie a refresh had just replaced).
+   */
+  keepCookie?: boolean | undefined;
 }
 
 /** Where sessions are kept; `H` is what a mode remembers of a loaded one. */

@@ -198,6 +198,7 @@ export class RequestSession<H = unknown> {
       from = undefined;
     }
     const saved = await this.#mode.save(out, from, this.#c);
+    if (saved.keepCookie) return;
     const persistent = saved.persistent ?? this.#options.persistent;
     // The browser already holds this very cookie, with the same lifetime
     // (a store-mode write that kept its id, its deadline or, for a

@@ -2,7 +2,9 @@
 // beside the values and never among them: the challenges it was given,
 // and once registered its identifier, its public key and how long its
 // cookie is accepted since the last proof. Also the small entry that finds
-// a session by its identifier, since a refresh comes without the cookie.
+// a session by its identifier, since a refresh comes without the cookie,
+// and the one that forwards, for a few seconds, the cookie a refresh
+// replaced while it was still live.
 import type { SessionRecord } from "../session_store.ts";
 import { randomToken } from "../_lib/random.ts";
 import { storeKey } from "../_store_mode/ids.ts";
@@ -168,4 +170,39 @@ export function readPointer(value: unknown, id: string): Pointer | undefined {
   return typeof b.previous === "string"
     ? { session: b.session, previous: b.previous }
     : { session: b.session };
+}
+
+// A refresh the browser makes before its cookie expires (Chromium starts
+// two minutes early) moves the session while that cookie is still in use:
+// requests the browser sent with it before it had the new one reach the
+// server after the move. So the refresh leaves, under a key of the old
+// id's that no cookie can name, an entry that forwards that id to the
+// session for a few seconds, never past the old cookie's own deadline.
+
+/** How long at most the id a refresh moved a live session from still finds it. */
+export const FORWARD_MS = 10_000;
+
+/** The key of the entry that forwards the cookie of session key `key`. */
+export function forwardKey(key: string): string {
+  return `${key}:moved`;
+}
+
+/** The forwarding entry: no values, the identifier, until `expires`. */
+export function forwardRecord(id: string, expires: number): SessionRecord {
+  return { data: {}, expires, binding: { id, forward: true } };
+}
+
+/** The identifier a live forwarding entry names, if `value` is one. */
+export function readForward(
+  value: unknown,
+  now: number = Date.now(),
+): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { expires, binding } = value as Record<string, unknown>;
+  if (!(typeof expires === "number" && expires > now)) return undefined;
+  if (binding === null || typeof binding !== "object") return undefined;
+  const { id, forward } = binding as Record<string, unknown>;
+  return forward === true && typeof id === "string" && TOKEN.test(id)
+    ? id
+    : undefined;
 }

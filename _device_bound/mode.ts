@@ -2,10 +2,13 @@
 // when the option is on (apps without it never run this code). On load, a
 // device-bound session's cookie is refused once its key has not proved
 // itself for longer than the lifetime, or when the browser says it skipped
-// the refresh. On save, a regenerate() of a session not yet bound offers
-// registration (a fresh challenge in the response), a bound session that
-// moves to a new id takes its identifier along, and its cookie keeps the
-// short lifetime. On end, the identifier's entry goes too.
+// the refresh; a cookie the store knows no session for may be one a
+// refresh just replaced, forwarded for a few seconds to the session (it
+// reads and writes it, gets no cookie, and cannot regenerate() it). On
+// save, a regenerate() of a session not yet bound offers registration (a
+// fresh challenge in the response), a bound session that moves to a new id
+// takes its identifier along, and its cookie keeps the short lifetime. On
+// end, the identifier's entry goes too.
 import type { Context } from "hono";
 import type { SessionEvent } from "../session_event.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
@@ -36,6 +39,8 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
   readonly #sessions: DeviceSessions;
   readonly #settings: DeviceBoundSettings;
   readonly #options: ResolvedOptions;
+  /** Sessions this middleware opened through a forwarded cookie. */
+  readonly #forwarded = new WeakSet<Loaded<StoreHandle>>();
 
   constructor(
     inner: StoreMode,
@@ -57,7 +62,8 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     value: string,
     c: Context,
   ): Promise<Loaded<StoreHandle> | undefined> {
-    const loaded = await this.#inner.load(value, c);
+    const loaded = await this.#inner.loadKnown(value, c);
+    if (loaded === null) return await this.#forward(value, c);
     const raw = loaded?.meta.binding;
     if (raw === undefined) return loaded;
     const binding = readBinding(raw);
@@ -71,16 +77,45 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       this.#report({ type: "device-cookie-refused", reason: "unproven" }, c);
       return undefined;
     }
+    return this.#skipped(binding.id, c) ? undefined : loaded;
+  }
+
+  // Whether the browser says it skipped the refresh of session `id` (or
+  // of a session it does not name): its bound cookie is then missing.
+  #skipped(id: string, c: Context): boolean {
     const skipped = c.req.raw.headers.get(SKIPPED_HEADER);
     if (
       skipped !== null &&
       skippedEntries(skipped).some((s) =>
-        s.identifier === undefined || s.identifier === binding.id
+        s.identifier === undefined || s.identifier === id
       )
     ) {
       this.#report({ type: "device-cookie-refused", reason: "skipped" }, c);
+      return true;
+    }
+    return false;
+  }
+
+  // A well-formed id the store has no session under: one a refresh moved
+  // while its cookie was live, within the few seconds it is forwarded,
+  // opens the session where it is now. Anything else is an unknown id.
+  async #forward(
+    token: string,
+    c: Context,
+  ): Promise<Loaded<StoreHandle> | undefined> {
+    const id = await this.#sessions.forwarded(this.#inner.keyFor(token), c);
+    const found = id === undefined
+      ? undefined
+      : await this.#sessions.find(id, c);
+    if (found === undefined || typeof found === "string") {
+      this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
+    if (this.#skipped(found.binding.id, c)) return undefined;
+    const loaded = this.#inner.open(token, found.key, found.record, c);
+    if (loaded === undefined) return undefined;
+    this.#forwarded.add(loaded);
+    this.#report({ type: "device-bound", step: "forwarded" }, c);
     return loaded;
   }
 
@@ -95,6 +130,13 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     }
     if (!isBound(binding) || from === undefined) {
       return await this.#inner.save(out, from, c);
+    }
+    const forwarded = this.#forwarded.has(from);
+    if (forwarded && out.regenerated) {
+      // A new id would outlive the forwarded cookie's deadline.
+      throw new SessionConflictError(
+        "the session moved to a new id (a device-bound refresh) while this request was on its way; send it again",
+      );
     }
     let next: string | undefined;
     if (out.regenerated) {
@@ -124,6 +166,8 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       await this.#extend(binding.id, from.handle.key, limitOf(out.meta), c);
     }
     const saved = await this.#inner.save(out, from, c, next);
+    // The browser has, or is about to get, the cookie of the refresh.
+    if (forwarded) return { ...saved, keepCookie: true };
     const after = readBinding(saved.record.binding);
     return isBound(after) ? { ...saved, cookieUntil: after.until } : saved;
   }

@@ -3,7 +3,10 @@
 // it gets a 403 with a fresh challenge; with a proof signed by the
 // registered key over a live challenge, the session moves to a new id and
 // the browser gets that cookie, for the bound lifetime, and the session
-// config again. A refresh for a session that is over is told to stop.
+// config again. A refresh made while the old cookie was still live (a
+// browser refreshing early) leaves that cookie forwarded to the session
+// for a few seconds, for the requests already on their way with it. A
+// refresh for a session that is over is told to stop.
 import type { Context } from "hono";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import type { SessionRecord } from "../session_store.ts";
@@ -13,6 +16,7 @@ import { randomToken } from "../_lib/random.ts";
 import {
   type Bound,
   findChallenge,
+  FORWARD_MS,
   limitOf,
   newChallenge,
   withChallenge,
@@ -164,6 +168,30 @@ async function answer(
     limitOf(record),
     c,
   );
-  await e.store.replace!(found.key, next, record, c);
+  try {
+    await e.store.replace!(found.key, next, record, c);
+  } catch (error) {
+    if (!(error instanceof SessionConflictError)) throw error;
+    // The session changed or moved meanwhile (a refresh racing this one
+    // with the same proof may have moved it to the key the entry named):
+    // put the entry back as this request found it, unless it changed
+    // again, so it never names only a key this move did not write.
+    await e.sessions.point(binding.id, found.pointer, limitOf(record), c)
+      .catch((again) => {
+        if (!(again instanceof SessionConflictError)) throw again;
+      });
+    throw error;
+  }
+  // The old cookie was still live (the browser refreshed early): requests
+  // it sent with that cookie before it had this answer still find the
+  // session, for a few seconds, never past that cookie's own deadline.
+  if (binding.until > now) {
+    await e.sessions.forward(
+      found.key,
+      binding.id,
+      Math.min(binding.until, now + FORWARD_MS),
+      c,
+    );
+  }
   return granted(e, c, token, record, bound, "refreshed");
 }

@@ -1,18 +1,22 @@
 // Device-bound sessions in the store: finding one by its identifier (a
 // refresh comes with the identifier, usually without the cookie), pointing
-// the identifier at the key a session is about to move to, and forgetting
-// the pointer when the session ends. Every read passes the request's
+// the identifier at the key a session is about to move to, forwarding the
+// cookie a refresh replaced while it was still live, and forgetting the
+// pointer when the session ends. Every read passes the request's
 // context, so a write after it is checked against what it read.
 import type { Context } from "hono";
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { isRecord } from "../_core/record.ts";
 import {
   type Bound,
+  forwardKey,
+  forwardRecord,
   isBound,
   type Pointer,
   pointerKey,
   pointerRecord,
   readBinding,
+  readForward,
   readPointer,
 } from "./binding.ts";
 
@@ -23,6 +27,8 @@ export interface Found {
   /** Its record, as this request read it. */
   record: SessionRecord;
   binding: Bound;
+  /** The identifier's entry, as this request read it. */
+  pointer: Pointer;
 }
 
 /** The store's device-bound sessions, for one middleware. */
@@ -62,7 +68,7 @@ export class DeviceSessions {
       if (!isRecord(got)) continue;
       const binding = readBinding(got.binding);
       if (isBound(binding) && binding.id === id) {
-        return { key, record: got, binding };
+        return { key, record: got, binding, pointer };
       }
     }
     return "ended";
@@ -84,6 +90,24 @@ export class DeviceSessions {
       pointerRecord(id, pointer, expires),
       c,
     );
+  }
+
+  /**
+   * Forwards the cookie of session key `key` (a session a refresh just
+   * moved away from it) to identifier `id`'s session, until `expires`.
+   */
+  async forward(
+    key: string,
+    id: string,
+    expires: number,
+    c: Context,
+  ): Promise<void> {
+    await this.#store.set(forwardKey(key), forwardRecord(id, expires), c);
+  }
+
+  /** The identifier the cookie of session key `key` is forwarded to, if any. */
+  async forwarded(key: string, c: Context): Promise<string | undefined> {
+    return readForward(await this.#store.get(forwardKey(key), c));
   }
 
   /** Removes identifier `id`'s entry: its session has ended. */

@@ -151,10 +151,32 @@ export class StoreMode implements Mode<StoreHandle> {
     this.#options.onEvent?.(event, c);
   }
 
-  async load(
+  load(
     token: string,
     c: Context,
   ): Promise<Loaded<StoreHandle> | undefined> {
+    return this.#load(token, c, true) as Promise<
+      Loaded<StoreHandle> | undefined
+    >;
+  }
+
+  /**
+   * As {@linkcode load}, but a well-formed id the store holds nothing
+   * under gives null, unreported: device binding then looks whether a
+   * refresh moved that id's session (see _device_bound/mode.ts).
+   */
+  loadKnown(
+    token: string,
+    c: Context,
+  ): Promise<Loaded<StoreHandle> | null | undefined> {
+    return this.#load(token, c, false);
+  }
+
+  async #load(
+    token: string,
+    c: Context,
+    reportUnknown: boolean,
+  ): Promise<Loaded<StoreHandle> | null | undefined> {
     // A value that is not one of our ids never reaches the store.
     if (!isToken(token)) {
       if (this.#v1 && isV1Id(token)) return await this.#loadV1(token, c);
@@ -167,9 +189,27 @@ export class StoreMode implements Mode<StoreHandle> {
     // A synchronous store (a Map, MemoryStore) is not awaited: no extra turn.
     const stored = isThenable(got) ? await got : got;
     if (stored === undefined || stored === null) {
+      if (!reportUnknown) return null;
       this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
+    const loaded = this.open(token, key, stored, c);
+    if (loaded !== undefined && known === undefined) this.#keys.set(token, key);
+    return loaded;
+  }
+
+  /**
+   * What the store returned under `key`, opened as the session of cookie
+   * `token`; undefined (reported) when it is not a session. The id is not
+   * remembered as naming `key`: device binding opens a session under the
+   * key a refresh moved it to, for the cookie of the key before.
+   */
+  open(
+    token: string,
+    key: string,
+    stored: unknown,
+    c: Context,
+  ): Loaded<StoreHandle> | undefined {
     // A record this mode saved holds our own parse of its JSON: shareable.
     const saved = savedJsonOf(stored);
     let json = saved;
@@ -185,7 +225,6 @@ export class StoreMode implements Mode<StoreHandle> {
     }
     const record = stored as SessionRecord;
     const parsed = saved === undefined ? undefined : record.data;
-    if (known === undefined) this.#keys.set(token, key);
     const { data: _, ...meta } = record;
     return { meta, json, parsed, handle: { token, key, record } };
   }

@@ -20,8 +20,8 @@ const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An app on `store` with device-bound sessions of a one-second lifetime. */
-function boundApp(store: SessionStore) {
-  return testApp({ store, deviceBound: { lifetime: 1 } });
+function boundApp(store: SessionStore, lifetime = 1) {
+  return testApp({ store, deviceBound: { lifetime } });
 }
 
 /** A user id of the case's own, so a shared store does not mix cases. */
@@ -69,6 +69,41 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const gone = await store.get(storeKey(old), await aContext());
       assert.ok(gone === undefined || gone === null, "the old id is gone");
       assert.equal(await read(browser), user);
+    },
+  },
+  {
+    title:
+      "device-bound: after a refresh made while the cookie was live, the old cookie reads and writes the session (no cookie sent, no regenerate()) until its deadline, then finds nothing",
+    group: "device-bound",
+    async run(store) {
+      // Two seconds: time for the refresh to come while the cookie lives.
+      const app = boundApp(store, 2);
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const old = new Jar(app.app);
+      for (const [k, v] of browser.jar.cookies) old.cookies.set(k, v);
+      const start = Date.now();
+      // A refresh before the cookie expires, as Chromium makes them.
+      assert.equal((await browser.refresh()).status, 200);
+      assert.ok(Date.now() - start < 1_500, "the refresh came in time");
+      const gone = await store.get(
+        storeKey(old.get("sid")!),
+        await aContext(),
+      );
+      assert.ok(gone === undefined || gone === null, "the session moved");
+      const seen = await old.fetch("/read");
+      assert.equal(await seen.text(), user);
+      assert.equal(seen.headers.getSetCookie().length, 0);
+      const count = await old.fetch("/count", { method: "POST" });
+      assert.equal(await count.text(), "1");
+      assert.equal(count.headers.getSetCookie().length, 0);
+      const moved = await old.fetch("/regenerate", { method: "POST" });
+      assert.equal(moved.status, 409);
+      await sleep(2_050);
+      assert.equal(await read(old), "-", "the old cookie's deadline passed");
+      assert.equal(await read(browser), user);
+      const all = await (await browser.fetch("/all")).json();
+      assert.equal(all.n, 1, "the write through the old cookie was kept");
     },
   },
   {

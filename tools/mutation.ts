@@ -1011,6 +1011,54 @@ const MUTANTS: Mutant[] = [
     tests: [DBSC],
   },
   {
+    file: "_device_bound/refresh.ts",
+    what:
+      "deviceBound: an early refresh does not forward the old cookie (requests on their way lose the session)",
+    find: "if (binding.until > now) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
+    what:
+      "deviceBound: a refresh whose move fails leaves the identifier naming only its own key (a racing refresh's session is lost)",
+    find:
+      "await e.sessions.point(binding.id, found.pointer, limitOf(record), c)",
+    replace: "await Promise.resolve()",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/refresh.ts",
+    what: "deviceBound: a forwarded cookie outlives its own deadline",
+    find: "Math.min(binding.until, now + FORWARD_MS)",
+    replace: "now + FORWARD_MS",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: a request through a forwarded cookie gets that cookie again",
+    find: "if (forwarded) return { ...saved, keepCookie: true };",
+    replace: "",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what: "deviceBound: a forwarded cookie regenerate()s into a new id",
+    find: "if (forwarded && out.regenerated) {",
+    replace: "if (false) {",
+    tests: [DBSC],
+  },
+  {
+    file: "_store_mode/mode.ts",
+    what:
+      "deviceBound: the id of a forwarded cookie is remembered as naming the moved session (it outlives the forward)",
+    find: "    const { data: _, ...meta } = record;\n",
+    replace:
+      "    const { data: _, ...meta } = record;\n    this.#keys.set(token, key);\n",
+    tests: [DBSC],
+  },
+  {
     file: "_device_bound/options.ts",
     what: "deviceBound: a store without replace() is taken",
     find: 'if (typeof store.replace !== "function") {',

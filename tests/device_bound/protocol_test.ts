@@ -1,5 +1,6 @@
 // Device-bound sessions over app.request, with hand-made ES256 and RS256
-// proofs: registration, refresh, a copied cookie dying after the lifetime
+// proofs: registration, refresh (late, and early with the old cookie
+// forwarded for a few seconds), a copied cookie dying after the lifetime
 // while the key holder refreshes, and every proof that must be refused
 // (forged, replayed, wrong key, expired challenge, alg none, malformed,
 // after sign-out, revoke and expiry) getting a 4xx and nothing else.
@@ -16,7 +17,7 @@ import {
 } from "../../_testing/dbsc_browser.ts";
 import { Jar } from "../../_testing/jar.ts";
 import { storeKey } from "../../_store_mode/ids.ts";
-import { pointerKey } from "../../_device_bound/binding.ts";
+import { forwardKey, pointerKey } from "../../_device_bound/binding.ts";
 import { withFakeTime } from "../_helpers.ts";
 import { cookiesOf, type DeviceApp, deviceApp } from "./_app.ts";
 import { MemoryStore } from "../../stores/memory.ts";
@@ -138,43 +139,141 @@ Deno.test("device-bound: an RS256 key registers and refreshes; an algorithm not 
 });
 
 Deno.test("device-bound: a refresh gets a 403 and a challenge, then a proof gets a new id and the config; the old id is gone", async () => {
-  const d = deviceApp({ lifetime: 60 });
-  const browser = await signedIn(d);
-  const id = browser.config!.session_identifier;
-  const old = browser.jar.get("sid")!;
-  const thief = new Jar(d.app);
-  thief.cookies.set("sid", old);
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 60 });
+    const browser = await signedIn(d);
+    const id = browser.config!.session_identifier;
+    const old = browser.jar.get("sid")!;
+    const thief = new Jar(d.app);
+    thief.cookies.set("sid", old);
+    // The cookie expires in the browser: it refreshes before its next
+    // request (the server refuses the cookie from then on too).
+    clock.tick(60_000);
+    assert.equal(browser.jar.get("sid"), undefined);
 
-  const first = await refreshPost(browser.jar, id);
-  assert.equal(first.status, 403);
-  assert.equal(first.headers.getSetCookie().length, 0);
-  const challenge = readChallenge(
-    first.headers.get("secure-session-challenge"),
-  )!;
-  assert.equal(challenge.id, id);
-  assert.match(challenge.challenge, TOKEN);
+    const first = await refreshPost(browser.jar, id);
+    assert.equal(first.status, 403);
+    assert.equal(first.headers.getSetCookie().length, 0);
+    const challenge = readChallenge(
+      first.headers.get("secure-session-challenge"),
+    )!;
+    assert.equal(challenge.id, id);
+    assert.match(challenge.challenge, TOKEN);
 
-  const proof = await signProof(browser.key, challenge.challenge);
-  const res = await refreshPost(browser.jar, id, proof);
-  assert.equal(res.status, 200);
-  const config = await res.json();
-  assert.equal(config.session_identifier, id);
-  assert.equal(config.refresh_url, "/__dbsc/sid/refresh");
-  const token = browser.jar.get("sid")!;
-  assert.notEqual(token, old);
-  assert.ok(cookiesOf(res).get("sid")!.maxAge! <= 60);
-  assert.equal(recordOf(d, old), undefined, "the old id is gone");
-  const binding = bindingOf(d, token)!;
-  assert.equal(binding.id, id);
-  assert.equal(binding.challenges, undefined, "the challenges are spent");
-  assert.deepEqual(recordOf(d, token)!.data, { userId: "ada" });
-  // A copy of the old cookie is dead at once.
-  assert.equal(await (await thief.fetch("/me")).text(), "-");
-  assert.equal(await (await browser.fetch("/me")).text(), "ada");
-  assert.deepEqual(d.names().slice(2, 4), [
-    "device-bound:challenged",
-    "device-bound:refreshed",
-  ]);
+    const proof = await signProof(browser.key, challenge.challenge);
+    const res = await refreshPost(browser.jar, id, proof);
+    assert.equal(res.status, 200);
+    const config = await res.json();
+    assert.equal(config.session_identifier, id);
+    assert.equal(config.refresh_url, "/__dbsc/sid/refresh");
+    const token = browser.jar.get("sid")!;
+    assert.notEqual(token, old);
+    assert.ok(cookiesOf(res).get("sid")!.maxAge! <= 60);
+    assert.equal(recordOf(d, old), undefined, "the old id is gone");
+    assert.equal(
+      d.store.get(forwardKey(storeKey(old))),
+      undefined,
+      "an expired cookie is not forwarded",
+    );
+    const binding = bindingOf(d, token)!;
+    assert.equal(binding.id, id);
+    assert.equal(binding.challenges, undefined, "the challenges are spent");
+    assert.deepEqual(recordOf(d, token)!.data, { userId: "ada" });
+    // A copy of the old cookie is dead.
+    assert.equal(await (await thief.fetch("/me")).text(), "-");
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+    assert.deepEqual(d.names().slice(2), [
+      "device-bound:challenged",
+      "device-bound:refreshed",
+      "unknown-id",
+    ]);
+  });
+});
+
+// Chromium refreshes a bound cookie early (two minutes before it expires)
+// while the page goes on using it: the requests it sent with the old
+// cookie before it had the refresh's answer reach the server after the
+// move.
+Deno.test("device-bound: after a refresh made while the cookie was live, the old cookie finds the session for 10 s at most: it reads and writes it, gets no cookie, cannot regenerate()", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 }, { idleTimeout: 3600 });
+    const browser = await signedIn(d);
+    const old = browser.jar.get("sid")!;
+    const inFlight = new Jar(d.app);
+    for (const [k, v] of browser.jar.cookies) inFlight.cookies.set(k, v);
+    clock.tick(500_000);
+    assert.equal((await browser.refresh()).status, 200);
+    const token = browser.jar.get("sid")!;
+    assert.notEqual(token, old);
+    assert.equal(recordOf(d, old), undefined, "the session moved");
+    const entry = d.store.get(forwardKey(storeKey(old)))!;
+    assert.deepEqual(Object.keys(entry.data), [], "the entry holds no values");
+    assert.equal(entry.expires, Date.now() + 10_000);
+
+    // A request the browser sent with the old cookie: served, no cookie.
+    const me = await inFlight.fetch("/me");
+    assert.equal(await me.text(), "ada");
+    assert.equal(me.headers.getSetCookie().length, 0);
+    assert.deepEqual(d.names().slice(-1), ["device-bound:forwarded"]);
+    // A write lands in the session where it is now; still no cookie,
+    // though the idle deadline moved (the browser keeps the new cookie).
+    clock.tick(5_000);
+    const write = await inFlight.fetch("/write", { method: "POST" });
+    assert.equal(await write.text(), "1");
+    assert.equal(write.headers.getSetCookie().length, 0);
+    assert.equal(recordOf(d, token)!.data.n, 1);
+    assert.equal(
+      recordOf(d, old),
+      undefined,
+      "nothing written under the old id",
+    );
+    // A new id would outlive the old cookie's deadline: 409.
+    const regenerate = await inFlight.fetch("/regenerate", { method: "POST" });
+    assert.equal(regenerate.status, 409);
+    assert.equal(regenerate.headers.getSetCookie().length, 0);
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+
+    // 10 s after the refresh the old cookie is dead (a copy kept by
+    // malware too), and stays so.
+    clock.tick(5_001);
+    assert.equal(await (await inFlight.fetch("/me")).text(), "-");
+    assert.deepEqual(d.names().slice(-1), ["unknown-id"]);
+    clock.tick(60_000);
+    assert.equal(await (await inFlight.fetch("/me")).text(), "-");
+    assert.equal(
+      await (await browser.fetch("/write", { method: "POST" })).text(),
+      "2",
+    );
+  });
+});
+
+Deno.test("device-bound: a cookie forwarded after an early refresh never outlives its own deadline, and sign-out through it ends the session", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 });
+    const browser = await signedIn(d);
+    const old = browser.jar.get("sid")!;
+    const inFlight = new Jar(d.app);
+    inFlight.cookies.set("sid", old);
+    // 4 s left on the cookie when the browser refreshes.
+    clock.tick(596_000);
+    assert.equal((await browser.refresh()).status, 200);
+    assert.equal(await (await inFlight.fetch("/me")).text(), "ada");
+    clock.tick(4_000);
+    assert.equal(await (await inFlight.fetch("/me")).text(), "-");
+
+    // Forwarded again after the next early refresh: a sign-out sent with
+    // the old cookie ends the session, and the refreshes with it.
+    const before = browser.jar.get("sid")!;
+    inFlight.cookies.set("sid", before);
+    clock.tick(500_000);
+    assert.equal((await browser.refresh()).status, 200);
+    const bye = await inFlight.fetch("/logout", { method: "POST" });
+    assert.equal(bye.status, 200);
+    assert.equal(cookiesOf(bye).get("sid")!.maxAge, 0);
+    assert.equal(await (await browser.jar.fetch("/me")).text(), "-");
+    const ended = await browser.refresh();
+    assert.deepEqual(await ended.json(), { continue: false });
+  });
 });
 
 Deno.test("device-bound: a copied cookie stops working after the lifetime, on the server, while the key holder refreshes across several lifetimes", async () => {
@@ -654,5 +753,56 @@ Deno.test("device-bound: a regenerate() after a move that did not finish still t
     200,
   );
   assert.equal((await browser.refresh()).status, 200, "the refresh finds it");
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: the same proof twice at once, the loser pointing the identifier at its own key before its move fails: the winner's session stays refreshable", async () => {
+  // Each refresh points the identifier at its new key, then moves the
+  // session there. The first move is held until the second refresh
+  // (which found the session where the first would take it from, and
+  // pointed the identifier at a key of its own) reaches its move.
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const replace = store.replace.bind(store);
+  let arrived = () => {};
+  const second = new Promise<void>((r) => arrived = r);
+  let finished = () => {};
+  const first = new Promise<void>((r) => finished = r);
+  let calls = 0;
+  store.replace = async (...args: Parameters<MemoryStore["replace"]>) => {
+    const call = ++calls;
+    if (call === 1) {
+      await Promise.race([second, new Promise((r) => setTimeout(r, 500))]);
+      try {
+        return replace(...args);
+      } finally {
+        finished();
+      }
+    }
+    if (call === 2) {
+      arrived();
+      await first;
+    }
+    return replace(...args);
+  };
+  const d = deviceApp({ lifetime: 60 }, {}, store);
+  const browser = await signedIn(d);
+  const id = browser.config!.session_identifier;
+  calls = 0;
+  const proof = await signProof(browser.key, await browser.challenge());
+  const results = await Promise.all([
+    refreshPost(new Jar(d.app), id, proof),
+    refreshPost(new Jar(d.app), id, proof),
+  ]);
+  assert.equal(calls, 2, "both refreshes reached their move");
+  const answers = await Promise.all(results.map((r) => r.clone().text()));
+  assert.deepEqual(
+    results.map((r) => r.status).sort(),
+    [200, 403],
+    answers.join(" | "),
+  );
+  // The winner's cookie is the session's; its next refresh finds it.
+  const winner = results.find((r) => r.status === 200)!;
+  browser.jar.cookies.set("sid", cookiesOf(winner).get("sid")!.value);
+  assert.equal((await browser.refresh()).status, 200);
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
 });

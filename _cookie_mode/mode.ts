@@ -12,7 +12,7 @@ import { Keyring } from "./keyring.ts";
 import { type Compression, openSeal, sealRecord } from "./seal.ts";
 import { COOKIE_LIMIT } from "../_http/cookies.ts";
 import { V1, v1Meta, type V1Session } from "../_migrate/hono_session_v1.ts";
-import { V1Seals } from "../_migrate/v1_seals.ts";
+import { V1Seals } from "./v1_seals.ts";
 import { productionSign, warnRandomSecret } from "./random_secret.ts";
 
 /**

@@ -14,7 +14,7 @@ import {
   isCompressed,
 } from "./compression.ts";
 import { readV1Cookie, type V1Session } from "../_migrate/hono_session_v1.ts";
-import type { V1Seals } from "../_migrate/v1_seals.ts";
+import type { V1Seals } from "./v1_seals.ts";
 
 /**
  * The outcome of opening a cookie: a record and the key that opened it, a

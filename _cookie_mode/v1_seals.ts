@@ -5,8 +5,8 @@
 // configured secret in turn; genuine ones are remembered by exact value, as
 // our own are, so a 1.x cookie read again costs a lookup.
 import { Lru } from "../_lib/lru.ts";
-import { IronKey } from "../_cookie_mode/iron.ts";
-import { readV1Cookie, type V1Session } from "./hono_session_v1.ts";
+import { IronKey } from "./iron.ts";
+import { readV1Cookie, type V1Session } from "../_migrate/hono_session_v1.ts";
 
 /** What a 1.x cookie holds in our terms: the session and which secret opened it. */
 export interface OpenedV1 {

@@ -11,6 +11,7 @@ import { Jar } from "./jar.ts";
 import {
   DbscBrowser,
   makeKey,
+  readOffer,
   refreshPost,
   signProof,
 } from "./dbsc_browser.ts";
@@ -44,6 +45,71 @@ async function signedIn(
 
 async function read(browser: DbscBrowser | Jar): Promise<string> {
   return await (await browser.fetch("/read")).text();
+}
+
+async function gone(store: SessionStore, key: string): Promise<boolean> {
+  const got = await store.get(key, await aContext());
+  return got === undefined || got === null;
+}
+
+/** `store` as the app sees it, with a lever on its `set`. */
+interface Gated {
+  store: SessionStore;
+  /** The keys of identifier entries written so far. */
+  pointers: Set<string>;
+  /**
+   * Holds the `set`s `match` picks until `count` of them have arrived, or
+   * until `release()`; `reached` settles when the first one arrives.
+   */
+  gate(
+    match: (key: string) => boolean,
+    count?: number,
+  ): { reached: Promise<void>; release(): void };
+}
+
+// A store that passes every call on to `store`, whose `set` can be held:
+// two requests then both read before either writes, or one waits while
+// another runs to its end.
+function gated(store: SessionStore): Gated {
+  let match: (key: string) => boolean = () => false;
+  let count = Infinity;
+  let arrived = 0;
+  let arrive = (): void => {};
+  let open = (): void => {};
+  let wait: Promise<void> = Promise.resolve();
+  const pointers = new Set<string>();
+  const wrapper: SessionStore = {
+    get: (key, c) => store.get(key, c),
+    async set(key, record, c) {
+      if (key.includes(":dbsc")) pointers.add(key);
+      if (match(key)) {
+        arrive();
+        if (++arrived >= count) open();
+        await wait;
+      }
+      await store.set(key, record, c);
+    },
+    delete: (key, c) => store.delete(key, c),
+    replace: (from, to, record, c) => store.replace!(from, to, record, c),
+  };
+  return {
+    store: wrapper,
+    pointers,
+    gate(m, n = Infinity) {
+      match = m;
+      count = n;
+      arrived = 0;
+      const reached = new Promise<void>((resolve) => arrive = resolve);
+      wait = new Promise<void>((resolve) => open = resolve);
+      return {
+        reached,
+        release: () => {
+          match = () => false;
+          open();
+        },
+      };
+    },
+  };
 }
 
 /** The device-bound cases, in the order they run. */
@@ -202,6 +268,96 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
         refreshPost(new Jar(app.app), id, proof),
       ]);
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+    },
+  },
+  {
+    title:
+      "device-bound: two keys answering one registration challenge at once: one binds, the other is refused and leaves nothing",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const jar = new Jar(app.app);
+      const login = await jar.fetch(`/signin?user=${user}`, {
+        method: "POST",
+      });
+      const offer = readOffer(
+        login.headers.get("secure-session-registration"),
+      )!;
+      const token = jar.get("sid")!;
+      const keys = await Promise.all([makeKey("ES256"), makeKey("ES256")]);
+      // Both requests read the session and point their identifiers before
+      // either writes the session.
+      const both = g.gate((key) => key === storeKey(token), 2);
+      const results = await Promise.all(keys.map(async (key) => {
+        const proof = await signProof(
+          key,
+          offer.challenge,
+          offer.authorization,
+          { withKey: true },
+        );
+        return await new Jar(app.app, { maxAge: true }).fetch(offer.path, {
+          method: "POST",
+          headers: {
+            cookie: `sid=${token}`,
+            "secure-session-response": `"${proof}"`,
+          },
+        });
+      }));
+      both.release();
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+      const winner = results.findIndex((r) => r.status === 200);
+      assert.equal(results[1 - winner]!.headers.getSetCookie().length, 0);
+      const got = await store.get(storeKey(token), await aContext());
+      const bound = (got as { binding?: { key?: { x?: string } } }).binding;
+      assert.equal(bound?.key?.x, keys[winner]!.jwk.x, "the winner's key");
+      // The loser's identifier entry went with its refusal.
+      let held = 0;
+      for (const key of g.pointers) if (!await gone(store, key)) held++;
+      assert.equal(held, 1, "one identifier entry, the winner's");
+      const browser = new DbscBrowser(app.app, keys[winner]!);
+      browser.jar.cookies.set("sid", token);
+      browser.config = await results[winner]!.json();
+      assert.equal((await browser.refresh()).status, 200);
+      assert.equal(await read(browser), user);
+    },
+  },
+  {
+    title:
+      "device-bound: a registration held while another request signs out does not bring the session back",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const browser = await DbscBrowser.create(app.app);
+      const login = await browser.jar.fetch(`/signin?user=${aUser()}`, {
+        method: "POST",
+      });
+      const offer = readOffer(
+        login.headers.get("secure-session-registration"),
+      )!;
+      const token = browser.jar.get("sid")!;
+      // The registration has read the session and verified its proof; it
+      // is held as it writes the identifier's entry.
+      const hold = g.gate((key) => key.includes(":dbsc"));
+      const registration = browser.register(offer);
+      await hold.reached;
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", token);
+      assert.equal(
+        (await tab.fetch("/logout", { method: "POST" })).status,
+        200,
+      );
+      hold.release();
+      const res = await registration;
+      assert.equal(res.status, 403);
+      assert.equal(res.headers.getSetCookie().length, 0);
+      assert.ok(await gone(store, storeKey(token)), "the session stays ended");
+      for (const key of g.pointers) {
+        assert.ok(await gone(store, key), "no identifier entry is left");
+      }
+      assert.equal(await read(browser.jar), "-");
     },
   },
   {

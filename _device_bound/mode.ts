@@ -8,7 +8,8 @@
 // save, a regenerate() of a session not yet bound offers registration (a
 // fresh challenge in the response), a bound session that moves to a new id
 // takes its identifier along, and its cookie keeps the short lifetime. On
-// end, the identifier's entry goes too.
+// end, the identifier's entry goes too, and the session wherever a refresh
+// racing the sign-out moved it.
 import type { Context } from "hono";
 import type { SessionEvent } from "../session_event.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
@@ -219,7 +220,9 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {
     await this.#inner.end(loaded, c);
     const binding = readBinding(loaded.meta.binding);
-    if (isBound(binding)) await this.#sessions.forget(binding.id, c);
+    if (isBound(binding)) {
+      await this.#sessions.end(binding.id, loaded.handle.key, c);
+    }
   }
 
   keyOf(loaded: Loaded<StoreHandle>): string {

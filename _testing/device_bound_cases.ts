@@ -362,6 +362,39 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
   },
   {
     title:
+      "device-bound: a sign-out running while the browser refreshes ends the session where the refresh moved it",
+    group: "device-bound",
+    async run(store) {
+      const app = testApp({ store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const old = browser.jar.get("sid")!;
+      // A tab signs out with the cookie it has; meanwhile the browser
+      // refreshes, and the session moves to a new id.
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", old);
+      const hold = app.hold();
+      const logout = tab.fetch("/slow?logout", { method: "POST" });
+      await hold.reached;
+      assert.equal((await browser.refresh()).status, 200);
+      const moved = browser.jar.get("sid")!;
+      assert.notEqual(moved, old);
+      hold.release();
+      assert.equal((await logout).status, 200);
+      assert.ok(await gone(store, storeKey(moved)), "the moved session ended");
+      assert.equal(await read(browser), "-");
+      const res = await refreshPost(
+        new Jar(app.app),
+        browser.config!.session_identifier,
+      );
+      assert.deepEqual(await res.json(), { continue: false });
+      if (typeof store.listUser === "function") {
+        assert.deepEqual(await userSessions(store).list(user), []);
+      }
+    },
+  },
+  {
+    title:
       "device-bound: regenerate() keeps the binding, and the key holder refreshes the new id",
     group: "device-bound",
     async run(store) {

@@ -186,6 +186,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     const binding: Binding = { challenges: [challenge] };
     out.meta.binding = binding;
     const saved = await this.#inner.save(out, from, c);
+    // Appended: another device-bound middleware's offer may be there.
     c.header(
       REGISTRATION_HEADER,
       registrationOffer(
@@ -194,6 +195,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
         challenge.value,
         challenge.authorization!,
       ),
+      { append: true },
     );
     this.#report({ type: "device-bound", step: "offered" }, c);
     return saved;

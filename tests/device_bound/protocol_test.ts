@@ -5,8 +5,9 @@
 // (forged, replayed, wrong key, expired challenge, alg none, malformed,
 // after sign-out, revoke and expiry) getting a 4xx and nothing else.
 import assert from "node:assert/strict";
-import type { SessionRecord } from "../../mod.ts";
-import { userSessions } from "../../mod.ts";
+import { Hono } from "hono";
+import type { Session, SessionRecord } from "../../mod.ts";
+import { session, userSessions } from "../../mod.ts";
 import {
   DbscBrowser,
   makeKey,
@@ -805,4 +806,72 @@ Deno.test("device-bound: the same proof twice at once, the loser pointing the id
   browser.jar.cookies.set("sid", cookiesOf(winner).get("sid")!.value);
   assert.equal((await browser.refresh()).status, 200);
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: two device-bound middlewares on one app each offer registration in the same response, and each session registers and refreshes on its own paths", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const options = (name: string) => ({
+    store,
+    deviceBound: { lifetime: 60 },
+    cookieName: name,
+    existsCookieName: `${name}x`,
+  });
+  type Vars = { Variables: { session: Record<string, unknown> & Session } };
+  const app = new Hono<Vars>()
+    .use(session(options("outer")))
+    // The outer session, signed in by the same request.
+    .use("/login", async (c, next) => {
+      c.var.session.regenerate();
+      c.var.session.who = "outer";
+      await next();
+    })
+    .use(session(options("inner")))
+    .post("/login", (c) => {
+      c.var.session.regenerate();
+      c.var.session.who = "inner";
+      return c.text("ok");
+    })
+    .get("/me", (c) => c.text(String(c.var.session.who ?? "-")));
+  const jar = new Jar(app);
+  const login = await jar.fetch("/login", { method: "POST" });
+  const header = login.headers.get("secure-session-registration") ?? "";
+  const offers = header.split(/,\s*(?=\()/).map((o) => readOffer(o)!);
+  assert.deepEqual(offers.map((o) => o.path).sort(), [
+    "/__dbsc/inner/register",
+    "/__dbsc/outer/register",
+  ]);
+  for (const offer of offers) {
+    const name = offer.path.split("/")[2]!;
+    const key = await makeKey("ES256");
+    const proof = await signProof(
+      key,
+      offer.challenge,
+      offer.authorization,
+      { withKey: true },
+    );
+    const res = await jar.fetch(offer.path, {
+      method: "POST",
+      headers: { "secure-session-response": proof },
+    });
+    assert.equal(res.status, 200, name);
+    const config = await res.json();
+    assert.equal(config.credentials[0].name, name);
+    const challenge = readChallenge(
+      (await refreshPost(
+        jar,
+        config.session_identifier,
+        undefined,
+        config.refresh_url,
+      ))
+        .headers.get("secure-session-challenge"),
+    )!;
+    const refreshed = await refreshPost(
+      jar,
+      config.session_identifier,
+      await signProof(key, challenge.challenge),
+      config.refresh_url,
+    );
+    assert.equal(refreshed.status, 200, name);
+  }
+  assert.equal(await (await jar.fetch("/me")).text(), "inner");
 });

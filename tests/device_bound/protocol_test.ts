@@ -875,3 +875,25 @@ Deno.test("device-bound: two device-bound middlewares on one app each offer regi
   }
   assert.equal(await (await jar.fetch("/me")).text(), "inner");
 });
+
+Deno.test("device-bound: turning the option off: the browser's bound cookie expires and nothing renews it; the server no longer checks, so a copy works again", async () => {
+  await withFakeTime(async (clock) => {
+    const before = deviceApp({ lifetime: 60 });
+    const browser = await signedIn(before);
+    const copied = browser.jar.get("sid")!;
+    // The app is redeployed without deviceBound, on the same store.
+    const after = deviceApp(false, {}, before.store);
+    const again = new DbscBrowser(after.app, browser.key);
+    for (const [k, v] of browser.jar.cookies) again.jar.cookies.set(k, v);
+    again.jar.expires.set("sid", browser.jar.expires.get("sid")!);
+    again.config = browser.config;
+    clock.tick(61_000);
+    // The browser dropped its cookie; its refresh finds no endpoint.
+    assert.equal(await (await again.fetch("/me")).text(), "-");
+    assert.deepEqual(again.steps, [{ step: "refresh", status: 404 }]);
+    // A copy kept past its Max-Age is served: nothing checks the binding.
+    const copy = new Jar(after.app);
+    copy.cookies.set("sid", copied);
+    assert.equal(await (await copy.fetch("/me")).text(), "ada");
+  });
+});

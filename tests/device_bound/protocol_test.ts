@@ -897,3 +897,25 @@ Deno.test("device-bound: turning the option off: the browser's bound cookie expi
     assert.equal(await (await copy.fetch("/me")).text(), "ada");
   });
 });
+
+Deno.test("device-bound: a refresh challenge of one session does not refresh another, even signed by that one's key", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const a = await signedIn(d);
+  const b = await signedIn(d);
+  const challenge = await a.challenge();
+  await b.challenge(); // B has a live challenge of its own
+  // B's key holder got hold of A's challenge: it answers nothing for B.
+  const proof = await signProof(b.key, challenge);
+  const res = await refreshPost(b.jar, b.config!.session_identifier, proof);
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.getSetCookie().length, 0);
+  // Nor for A, whose key did not sign it; A's own proof still does.
+  const aId = a.config!.session_identifier;
+  assert.equal((await refreshPost(new Jar(d.app), aId, proof)).status, 403);
+  const own = await signProof(a.key, challenge);
+  assert.equal((await refreshPost(a.jar, aId, own)).status, 200);
+  assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+    "device-proof-refused:refresh:challenge",
+    "device-proof-refused:refresh:signature",
+  ]);
+});

@@ -122,9 +122,11 @@ export interface StoreConformanceOptions {
    * still finds the session until its deadline, forged and replayed proofs
    * change nothing, the same proof twice at once is answered once, one
    * challenge binds one key, a registration does not bring back a session
-   * signed out meanwhile, sign-out and revocation end refreshes. It takes
-   * `replace`, checked like `set`. Some of these cases wait a second or
-   * two each.
+   * signed out meanwhile, two moves at once (the same proof twice, a
+   * refresh and a `regenerate()`) leave the session refreshable, sign-out
+   * (also while a refresh moves the session) and revocation end refreshes.
+   * It takes `replace`, checked like `set`. Some of these cases wait a
+   * second or two each.
    *
    * Default: whether the store has a `replace` method, looked at when each
    * case runs. `false` registers these cases as skipped.

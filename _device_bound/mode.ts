@@ -15,7 +15,11 @@ import type { SessionEvent } from "../session_event.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
 import type { Loaded, Mode, Saved } from "../_core/mode.ts";
 import type { Outgoing } from "../_core/state.ts";
-import type { StoreHandle, StoreMode } from "../_store_mode/mode.ts";
+import type {
+  StoreHandle,
+  StoreMode,
+  StoreSaved,
+} from "../_store_mode/mode.ts";
 import { randomToken } from "../_lib/random.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import {
@@ -23,6 +27,7 @@ import {
   isBound,
   limitOf,
   newChallenge,
+  type Pointer,
   readBinding,
 } from "./binding.ts";
 import type { DeviceBoundSettings } from "./options.ts";
@@ -140,6 +145,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       );
     }
     let next: string | undefined;
+    let pointed: Pointer | undefined;
     if (out.regenerated) {
       // The session moves to a new id: point its identifier there first
       // (and at the old key until the move is done), so a refresh finds it
@@ -162,11 +168,25 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
           limitOf(out.meta),
           c,
         );
+        pointed = pointer;
       }
     } else if (limitOf(out.meta) > limitOf(from.meta)) {
       await this.#extend(binding.id, from.handle.key, limitOf(out.meta), c);
     }
-    const saved = await this.#inner.save(out, from, c, next);
+    let saved: StoreSaved;
+    try {
+      saved = await this.#inner.save(out, from, c, next);
+    } catch (error) {
+      // Another move won (a refresh): put the entry back as this request
+      // found it, unless it changed again, so it names where that one went.
+      if (pointed !== undefined && error instanceof SessionConflictError) {
+        await this.#sessions.point(binding.id, pointed, limitOf(out.meta), c)
+          .catch((again) => {
+            if (!(again instanceof SessionConflictError)) throw again;
+          });
+      }
+      throw error;
+    }
     // The browser has, or is about to get, the cookie of the refresh.
     if (forwarded) return { ...saved, keepCookie: true };
     const after = readBinding(saved.record.binding);

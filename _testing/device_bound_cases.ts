@@ -52,45 +52,51 @@ async function gone(store: SessionStore, key: string): Promise<boolean> {
   return got === undefined || got === null;
 }
 
-/** `store` as the app sees it, with a lever on its `set`. */
+/** `store` as the app sees it, with a lever on its `set` and `replace`. */
 interface Gated {
   store: SessionStore;
   /** The keys of identifier entries written so far. */
   pointers: Set<string>;
   /**
-   * Holds the `set`s `match` picks until `count` of them have arrived, or
-   * until `release()`; `reached` settles when the first one arrives.
+   * Holds the calls `match` picks (by method, and key or old key) until
+   * `count` of them have arrived, or until `release()`; `reached` settles
+   * when the first one arrives.
    */
   gate(
-    match: (key: string) => boolean,
+    match: (method: "set" | "replace", key: string) => boolean,
     count?: number,
   ): { reached: Promise<void>; release(): void };
 }
 
-// A store that passes every call on to `store`, whose `set` can be held:
-// two requests then both read before either writes, or one waits while
-// another runs to its end.
+// A store that passes every call on to `store`, whose `set` and `replace`
+// can be held: two requests then both read before either writes, or one
+// waits while another runs to its end.
 function gated(store: SessionStore): Gated {
-  let match: (key: string) => boolean = () => false;
+  let match: Parameters<Gated["gate"]>[0] = () => false;
   let count = Infinity;
   let arrived = 0;
   let arrive = (): void => {};
   let open = (): void => {};
   let wait: Promise<void> = Promise.resolve();
   const pointers = new Set<string>();
+  const held = async (method: "set" | "replace", key: string) => {
+    if (!match(method, key)) return;
+    arrive();
+    if (++arrived >= count) open();
+    await wait;
+  };
   const wrapper: SessionStore = {
     get: (key, c) => store.get(key, c),
     async set(key, record, c) {
       if (key.includes(":dbsc")) pointers.add(key);
-      if (match(key)) {
-        arrive();
-        if (++arrived >= count) open();
-        await wait;
-      }
+      await held("set", key);
       await store.set(key, record, c);
     },
     delete: (key, c) => store.delete(key, c),
-    replace: (from, to, record, c) => store.replace!(from, to, record, c),
+    async replace(from, to, record, c) {
+      await held("replace", from);
+      await store.replace!(from, to, record, c);
+    },
   };
   return {
     store: wrapper,
@@ -289,7 +295,10 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const keys = await Promise.all([makeKey("ES256"), makeKey("ES256")]);
       // Both requests read the session and point their identifiers before
       // either writes the session.
-      const both = g.gate((key) => key === storeKey(token), 2);
+      const both = g.gate(
+        (method, key) => method === "set" && key === storeKey(token),
+        2,
+      );
       const results = await Promise.all(keys.map(async (key) => {
         const proof = await signProof(
           key,
@@ -340,7 +349,9 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const token = browser.jar.get("sid")!;
       // The registration has read the session and verified its proof; it
       // is held as it writes the identifier's entry.
-      const hold = g.gate((key) => key.includes(":dbsc"));
+      const hold = g.gate((method, key) =>
+        method === "set" && key.includes(":dbsc")
+      );
       const registration = browser.register(offer);
       await hold.reached;
       const tab = new Jar(app.app);
@@ -391,6 +402,71 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       if (typeof store.listUser === "function") {
         assert.deepEqual(await userSessions(store).list(user), []);
       }
+    },
+  },
+  {
+    title:
+      "device-bound: the same refresh proof twice, both requests at the move before either moves: one refreshes, the other is refused, and the identifier still finds the session",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const id = browser.config!.session_identifier;
+      const proof = await signProof(browser.key, await browser.challenge());
+      // Each has pointed the identifier at its new id and holds its move.
+      const both = g.gate((method) => method === "replace", 2);
+      const results = await Promise.all([
+        refreshPost(new Jar(app.app), id, proof),
+        refreshPost(new Jar(app.app), id, proof),
+      ]);
+      both.release();
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+      const loser = results.find((r) => r.status === 403)!;
+      assert.equal(loser.headers.getSetCookie().length, 0);
+      const winner = results.find((r) => r.status === 200)!;
+      const cookie = winner.headers.getSetCookie()
+        .find((line) => line.startsWith("sid="))!;
+      browser.jar.cookies.set("sid", cookie.slice(4, cookie.indexOf(";")));
+      assert.equal(await read(browser), user);
+      // The key holder refreshes on, lifetime after lifetime.
+      assert.equal((await browser.refresh()).status, 200);
+      assert.equal(await read(browser), user);
+    },
+  },
+  {
+    title:
+      "device-bound: a regenerate() and a refresh moving the session at once: whichever wins, the identifier still finds the session",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const id = browser.config!.session_identifier;
+      const proof = await signProof(browser.key, await browser.challenge());
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", browser.jar.get("sid")!);
+      const hold = app.hold();
+      const regenerate = tab.fetch("/slow?regenerate", { method: "POST" });
+      await hold.reached;
+      // The refresh points the identifier at its new id and waits at its
+      // move; the regenerate() then points it at its own and moves too.
+      const both = g.gate((method) => method === "replace", 2);
+      const refresh = refreshPost(new Jar(app.app), id, proof);
+      await both.reached;
+      hold.release();
+      const [moved, refreshed] = await Promise.all([regenerate, refresh]);
+      both.release();
+      assert.ok(
+        refreshed.status === 200 && [200, 409].includes(moved.status),
+        `refresh ${refreshed.status}, regenerate() ${moved.status}`,
+      );
+      // The browser's next refresh finds the session wherever it went.
+      browser.jar.cookies.delete("sid");
+      assert.equal(await read(browser), user);
+      assert.equal(browser.steps.at(-1)?.status, 200);
     },
   },
   {

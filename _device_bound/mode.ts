@@ -1,8 +1,9 @@
 // Store mode with device binding: a layer around StoreMode, chosen once
 // when the option is on (apps without it never run this code). On load, a
 // device-bound session's cookie is refused once its key has not proved
-// itself for longer than the lifetime, or when the browser says it skipped
-// the refresh; a cookie the store knows no session for may be one a
+// itself for longer than the lifetime, when the browser was closed since
+// (a browser-session cookie), or when the browser says it skipped the
+// refresh; a cookie the store knows no session for may be one a
 // refresh just replaced, forwarded for a few seconds to the session (it
 // reads and writes it, gets no cookie, and cannot regenerate() it). On
 // save, a regenerate() of a session not yet bound offers registration (a
@@ -20,6 +21,7 @@ import type {
   StoreMode,
   StoreSaved,
 } from "../_store_mode/mode.ts";
+import { readCookie } from "../_http/cookies.ts";
 import { randomToken } from "../_lib/random.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import {
@@ -83,7 +85,24 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       this.#report({ type: "device-cookie-refused", reason: "unproven" }, c);
       return undefined;
     }
-    return this.#skipped(binding.id, c) ? undefined : loaded;
+    return this.#closed(loaded!.meta, c) || this.#skipped(binding.id, c)
+      ? undefined
+      : loaded;
+  }
+
+  // Whether the browser was closed since the session's browser-session
+  // cookie was set: the bound cookie carries a Max-Age (its expiry makes
+  // the browser refresh), so it outlives a restart; the exists cookie
+  // does not.
+  #closed(meta: { persistent?: boolean | undefined }, c: Context): boolean {
+    if (
+      (meta.persistent ?? this.#options.persistent) === false &&
+      readCookie(c, this.#options.cookies.existsWireName) === undefined
+    ) {
+      this.#report({ type: "device-cookie-refused", reason: "closed" }, c);
+      return true;
+    }
+    return false;
   }
 
   // Whether the browser says it skipped the refresh of session `id` (or
@@ -117,7 +136,9 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
-    if (this.#skipped(found.binding.id, c)) return undefined;
+    if (
+      this.#closed(found.record, c) || this.#skipped(found.binding.id, c)
+    ) return undefined;
     const loaded = this.#inner.open(token, found.key, found.record, c);
     if (loaded === undefined) return undefined;
     this.#forwarded.add(loaded);

@@ -919,3 +919,27 @@ Deno.test("device-bound: a refresh challenge of one session does not refresh ano
     "device-proof-refused:refresh:signature",
   ]);
 });
+
+Deno.test("device-bound: a browser-session cookie's session does not outlive a browser restart, though its bound cookie carries the lifetime as Max-Age", async () => {
+  const d = deviceApp({ lifetime: 600 }, { persistent: false });
+  const browser = await signedIn(d);
+  const old = browser.jar.get("sid")!;
+  // An early refresh: the old cookie is forwarded for a few seconds.
+  const res = await browser.refresh();
+  // The bound cookie needs a Max-Age (its expiry is what makes the browser
+  // refresh), so it outlives a browser restart; the exists cookie does not.
+  assert.equal(cookiesOf(res).get("sid")!.maxAge, 600);
+  assert.equal(cookiesOf(res).get("sx")!.maxAge, undefined);
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  const forwarded = (sx: boolean) =>
+    new Jar(d.app).fetch("/me", {
+      headers: { cookie: `sid=${old}${sx ? "; sx=1" : ""}` },
+    });
+  assert.equal(await (await forwarded(true)).text(), "ada");
+  // The browser restarts within the lifetime: its exists cookie is gone.
+  browser.jar.cookies.delete("sx");
+  assert.equal(await (await browser.jar.fetch("/me")).text(), "-");
+  assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
+  assert.equal(await (await forwarded(false)).text(), "-");
+  assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
+});

@@ -20,6 +20,7 @@ import { Jar } from "../../_testing/jar.ts";
 import { storeKey } from "../../_store_mode/ids.ts";
 import { forwardKey, pointerKey } from "../../_device_bound/binding.ts";
 import { withFakeTime } from "../_helpers.ts";
+import { testApp } from "../../_testing/app.ts";
 import { cookiesOf, type DeviceApp, deviceApp } from "./_app.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 
@@ -942,4 +943,26 @@ Deno.test("device-bound: a browser-session cookie's session does not outlive a b
   assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
   assert.equal(await (await forwarded(false)).text(), "-");
   assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
+});
+
+Deno.test("device-bound: a request that loaded the session before a refresh moved it: a read is served, a write fails with 409 as after regenerate()", async () => {
+  const app = testApp({
+    store: new MemoryStore(),
+    deviceBound: { lifetime: 60 },
+  });
+  const browser = await DbscBrowser.create(app.app);
+  await browser.fetch("/signin?user=ada", { method: "POST" });
+  for (const [query, status] of [["", 200], ["?x=1", 409]] as const) {
+    const tab = new Jar(app.app);
+    tab.cookies.set("sid", browser.jar.get("sid")!);
+    const hold = app.hold();
+    const slow = tab.fetch(`/slow${query}`, { method: "POST" });
+    await hold.reached;
+    assert.equal((await browser.refresh()).status, 200);
+    hold.release();
+    const res = await slow;
+    assert.equal(res.status, status, query);
+    assert.equal(res.headers.getSetCookie().length, 0, query);
+  }
+  assert.equal(await (await browser.fetch("/read")).text(), "ada");
 });

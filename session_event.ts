@@ -54,7 +54,9 @@
  * - `device-cookie-refused`: a device-bound session's cookie was taken as
  *   missing: `unproven` (its key has not proved itself for longer than
  *   the lifetime: a copied cookie, or a browser that stopped refreshing),
- *   `skipped` (the browser said it skipped this session's refresh).
+ *   `closed` (a browser-session cookie's session, and the browser was
+ *   closed since: its exists cookie is gone), `skipped` (the browser said
+ *   it skipped this session's refresh).
  * - `device-refresh-skipped`: a request says the browser did not refresh a
  *   device-bound session (Secure-Session-Skipped); `reason` is the
  *   browser's (`unreachable`, `server_error`, `quota_exceeded`) or `other`.
@@ -108,7 +110,10 @@ export type SessionEvent =
       | "authorization"
       | "session";
   }
-  | { type: "device-cookie-refused"; reason: "unproven" | "skipped" }
+  | {
+    type: "device-cookie-refused";
+    reason: "unproven" | "closed" | "skipped";
+  }
   | {
     type: "device-refresh-skipped";
     reason: "unreachable" | "server_error" | "quota_exceeded" | "other";

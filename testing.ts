@@ -120,9 +120,13 @@ export interface StoreConformanceOptions {
    * session moves to a new id at each refresh, a copied cookie stops
    * working after the lifetime, the cookie an early refresh replaced
    * still finds the session until its deadline, forged and replayed proofs
-   * change nothing, the same proof twice at once is answered once,
-   * sign-out and revocation end refreshes. It takes `replace`, checked
-   * like `set`. These cases wait a second or two each.
+   * change nothing, the same proof twice at once is answered once, one
+   * challenge binds one key, a registration does not bring back a session
+   * signed out meanwhile, two moves at once (the same proof twice, a
+   * refresh and a `regenerate()`) leave the session refreshable, sign-out
+   * (also while a refresh moves the session) and revocation end refreshes.
+   * It takes `replace`, checked like `set`. Some of these cases wait a
+   * second or two each.
    *
    * Default: whether the store has a `replace` method, looked at when each
    * case runs. `false` registers these cases as skipped.

@@ -1,20 +1,27 @@
 // Store mode with device binding: a layer around StoreMode, chosen once
 // when the option is on (apps without it never run this code). On load, a
 // device-bound session's cookie is refused once its key has not proved
-// itself for longer than the lifetime, or when the browser says it skipped
-// the refresh; a cookie the store knows no session for may be one a
+// itself for longer than the lifetime, when the browser was closed since
+// (a browser-session cookie), or when the browser says it skipped the
+// refresh; a cookie the store knows no session for may be one a
 // refresh just replaced, forwarded for a few seconds to the session (it
 // reads and writes it, gets no cookie, and cannot regenerate() it). On
 // save, a regenerate() of a session not yet bound offers registration (a
 // fresh challenge in the response), a bound session that moves to a new id
 // takes its identifier along, and its cookie keeps the short lifetime. On
-// end, the identifier's entry goes too.
+// end, the identifier's entry goes too, and the session wherever a refresh
+// racing the sign-out moved it.
 import type { Context } from "hono";
 import type { SessionEvent } from "../session_event.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
 import type { Loaded, Mode, Saved } from "../_core/mode.ts";
 import type { Outgoing } from "../_core/state.ts";
-import type { StoreHandle, StoreMode } from "../_store_mode/mode.ts";
+import type {
+  StoreHandle,
+  StoreMode,
+  StoreSaved,
+} from "../_store_mode/mode.ts";
+import { readCookie } from "../_http/cookies.ts";
 import { randomToken } from "../_lib/random.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
 import {
@@ -22,6 +29,7 @@ import {
   isBound,
   limitOf,
   newChallenge,
+  type Pointer,
   readBinding,
 } from "./binding.ts";
 import type { DeviceBoundSettings } from "./options.ts";
@@ -77,7 +85,24 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       this.#report({ type: "device-cookie-refused", reason: "unproven" }, c);
       return undefined;
     }
-    return this.#skipped(binding.id, c) ? undefined : loaded;
+    return this.#closed(loaded!.meta, c) || this.#skipped(binding.id, c)
+      ? undefined
+      : loaded;
+  }
+
+  // Whether the browser was closed since the session's browser-session
+  // cookie was set: the bound cookie carries a Max-Age (its expiry makes
+  // the browser refresh), so it outlives a restart; the exists cookie
+  // does not.
+  #closed(meta: { persistent?: boolean | undefined }, c: Context): boolean {
+    if (
+      (meta.persistent ?? this.#options.persistent) === false &&
+      readCookie(c, this.#options.cookies.existsWireName) === undefined
+    ) {
+      this.#report({ type: "device-cookie-refused", reason: "closed" }, c);
+      return true;
+    }
+    return false;
   }
 
   // Whether the browser says it skipped the refresh of session `id` (or
@@ -111,7 +136,9 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
-    if (this.#skipped(found.binding.id, c)) return undefined;
+    if (
+      this.#closed(found.record, c) || this.#skipped(found.binding.id, c)
+    ) return undefined;
     const loaded = this.#inner.open(token, found.key, found.record, c);
     if (loaded === undefined) return undefined;
     this.#forwarded.add(loaded);
@@ -139,6 +166,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       );
     }
     let next: string | undefined;
+    let pointed: Pointer | undefined;
     if (out.regenerated) {
       // The session moves to a new id: point its identifier there first
       // (and at the old key until the move is done), so a refresh finds it
@@ -161,11 +189,25 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
           limitOf(out.meta),
           c,
         );
+        pointed = pointer;
       }
     } else if (limitOf(out.meta) > limitOf(from.meta)) {
       await this.#extend(binding.id, from.handle.key, limitOf(out.meta), c);
     }
-    const saved = await this.#inner.save(out, from, c, next);
+    let saved: StoreSaved;
+    try {
+      saved = await this.#inner.save(out, from, c, next);
+    } catch (error) {
+      // Another move won (a refresh): put the entry back as this request
+      // found it, unless it changed again, so it names where that one went.
+      if (pointed !== undefined && error instanceof SessionConflictError) {
+        await this.#sessions.point(binding.id, pointed, limitOf(out.meta), c)
+          .catch((again) => {
+            if (!(again instanceof SessionConflictError)) throw again;
+          });
+      }
+      throw error;
+    }
     // The browser has, or is about to get, the cookie of the refresh.
     if (forwarded) return { ...saved, keepCookie: true };
     const after = readBinding(saved.record.binding);
@@ -185,6 +227,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     const binding: Binding = { challenges: [challenge] };
     out.meta.binding = binding;
     const saved = await this.#inner.save(out, from, c);
+    // Appended: another device-bound middleware's offer may be there.
     c.header(
       REGISTRATION_HEADER,
       registrationOffer(
@@ -193,6 +236,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
         challenge.value,
         challenge.authorization!,
       ),
+      { append: true },
     );
     this.#report({ type: "device-bound", step: "offered" }, c);
     return saved;
@@ -219,7 +263,9 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
   async end(loaded: Loaded<StoreHandle>, c: Context): Promise<void> {
     await this.#inner.end(loaded, c);
     const binding = readBinding(loaded.meta.binding);
-    if (isBound(binding)) await this.#sessions.forget(binding.id, c);
+    if (isBound(binding)) {
+      await this.#sessions.end(binding.id, loaded.handle.key, c);
+    }
   }
 
   keyOf(loaded: Loaded<StoreHandle>): string {

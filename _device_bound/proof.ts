@@ -156,8 +156,9 @@ function onCurve(xb: Uint8Array, yb: Uint8Array): boolean {
 /**
  * The public key a registration proof carries, checked for `alg` and
  * stripped to what defines it: a P-256 point for ES256, an RSA modulus of
- * 2048 to 8192 bits and its exponent for RS256. A private member (`d`) is
- * refused. Throws {@linkcode ProofRefused} with reason `key`.
+ * 2048 to 8192 bits and an odd exponent of at least 3 for RS256, each in
+ * the fewest octets. A private member (`d`) is refused. Throws
+ * {@linkcode ProofRefused} with reason `key`.
  */
 export function publicJwk(jwk: unknown, alg: Algorithm): PublicJwk {
   if (jwk === null || typeof jwk !== "object" || Array.isArray(jwk)) {
@@ -184,13 +185,27 @@ export function publicJwk(jwk: unknown, alg: Algorithm): PublicJwk {
   if (k.kty !== "RSA") {
     throw new ProofRefused("key", "an RS256 key must be an RSA key");
   }
+  // Both in the fewest octets (RFC 7518): zeros in front would make a
+  // small modulus look big, and Web Crypto would take it.
   const n = bytesOf(k.n, "n");
   const e = bytesOf(k.e, "e");
+  if (n[0] === 0 || e[0] === 0) {
+    throw new ProofRefused("key", "the key's n or e has a leading zero octet");
+  }
   const bits = n.length * 8 - Math.clz32(n[0] ?? 0) + 24;
-  if (bits < 2048 || bits > 8192 || e.length === 0 || e.length > 4) {
+  if (bits < 2048 || bits > 8192) {
     throw new ProofRefused(
       "key",
       `an RS256 key must have a modulus of 2048 to 8192 bits; this one has ${bits}`,
+    );
+  }
+  // e = 1 makes the padded hash its own signature (Node's Web Crypto
+  // verifies it); an even e is no RSA key.
+  const last = e[e.length - 1] ?? 0;
+  if (e.length > 4 || (e.length === 1 && last < 3) || last % 2 === 0) {
+    throw new ProofRefused(
+      "key",
+      "an RS256 key's exponent must be odd, at least 3 and at most 4 octets",
     );
   }
   return { kty: "RSA", n: k.n as string, e: k.e as string };

@@ -114,4 +114,22 @@ export class DeviceSessions {
   async forget(id: string, c: Context): Promise<void> {
     await this.#store.delete(pointerKey(id, this.#suffix), c);
   }
+
+  /**
+   * Ends the session with identifier `id`, which this request signed out
+   * at `key`, wherever else the entry says it went: a refresh (or a
+   * `regenerate()`) may have moved it to a new id while this request ran,
+   * and the browser would keep that one. Then removes the entry. A move
+   * still under way finds its old key gone and gives up.
+   */
+  async end(id: string, key: string, c: Context): Promise<void> {
+    const pointer = await this.pointer(id, c);
+    for (const other of [pointer?.session, pointer?.previous]) {
+      // Keys of random ids, written only for this identifier's session.
+      if (other !== undefined && other !== key) {
+        await this.#store.delete(other, c);
+      }
+    }
+    await this.forget(id, c);
+  }
 }

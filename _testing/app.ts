@@ -99,12 +99,16 @@ export function testApp(options: SessionOptions): TestApp {
     })
     .get("/big", (c) => c.json(c.session.big ?? null))
     // Loads the session, waits to be released, then writes the query's
-    // values (and regenerates with ?regenerate).
+    // values (and regenerates with ?regenerate, signs out with ?logout).
     .post("/slow", async (c) => {
       void c.session.userId;
       arrive();
       await wait;
-      const { regenerate, ...values } = c.req.query();
+      const { regenerate, logout, ...values } = c.req.query();
+      if (logout !== undefined) {
+        c.session = null;
+        return c.text("bye");
+      }
       if (regenerate !== undefined) c.session.regenerate();
       for (const [k, v] of Object.entries(values)) c.session[k] = v;
       return c.text("ok");

@@ -11,6 +11,7 @@ import { Jar } from "./jar.ts";
 import {
   DbscBrowser,
   makeKey,
+  readOffer,
   refreshPost,
   signProof,
 } from "./dbsc_browser.ts";
@@ -44,6 +45,77 @@ async function signedIn(
 
 async function read(browser: DbscBrowser | Jar): Promise<string> {
   return await (await browser.fetch("/read")).text();
+}
+
+async function gone(store: SessionStore, key: string): Promise<boolean> {
+  const got = await store.get(key, await aContext());
+  return got === undefined || got === null;
+}
+
+/** `store` as the app sees it, with a lever on its `set` and `replace`. */
+interface Gated {
+  store: SessionStore;
+  /** The keys of identifier entries written so far. */
+  pointers: Set<string>;
+  /**
+   * Holds the calls `match` picks (by method, and key or old key) until
+   * `count` of them have arrived, or until `release()`; `reached` settles
+   * when the first one arrives.
+   */
+  gate(
+    match: (method: "set" | "replace", key: string) => boolean,
+    count?: number,
+  ): { reached: Promise<void>; release(): void };
+}
+
+// A store that passes every call on to `store`, whose `set` and `replace`
+// can be held: two requests then both read before either writes, or one
+// waits while another runs to its end.
+function gated(store: SessionStore): Gated {
+  let match: Parameters<Gated["gate"]>[0] = () => false;
+  let count = Infinity;
+  let arrived = 0;
+  let arrive = (): void => {};
+  let open = (): void => {};
+  let wait: Promise<void> = Promise.resolve();
+  const pointers = new Set<string>();
+  const held = async (method: "set" | "replace", key: string) => {
+    if (!match(method, key)) return;
+    arrive();
+    if (++arrived >= count) open();
+    await wait;
+  };
+  const wrapper: SessionStore = {
+    get: (key, c) => store.get(key, c),
+    async set(key, record, c) {
+      if (key.includes(":dbsc")) pointers.add(key);
+      await held("set", key);
+      await store.set(key, record, c);
+    },
+    delete: (key, c) => store.delete(key, c),
+    async replace(from, to, record, c) {
+      await held("replace", from);
+      await store.replace!(from, to, record, c);
+    },
+  };
+  return {
+    store: wrapper,
+    pointers,
+    gate(m, n = Infinity) {
+      match = m;
+      count = n;
+      arrived = 0;
+      const reached = new Promise<void>((resolve) => arrive = resolve);
+      wait = new Promise<void>((resolve) => open = resolve);
+      return {
+        reached,
+        release: () => {
+          match = () => false;
+          open();
+        },
+      };
+    },
+  };
 }
 
 /** The device-bound cases, in the order they run. */
@@ -202,6 +274,199 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
         refreshPost(new Jar(app.app), id, proof),
       ]);
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+    },
+  },
+  {
+    title:
+      "device-bound: two keys answering one registration challenge at once: one binds, the other is refused and leaves nothing",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const jar = new Jar(app.app);
+      const login = await jar.fetch(`/signin?user=${user}`, {
+        method: "POST",
+      });
+      const offer = readOffer(
+        login.headers.get("secure-session-registration"),
+      )!;
+      const token = jar.get("sid")!;
+      const keys = await Promise.all([makeKey("ES256"), makeKey("ES256")]);
+      // Both requests read the session and point their identifiers before
+      // either writes the session.
+      const both = g.gate(
+        (method, key) => method === "set" && key === storeKey(token),
+        2,
+      );
+      const results = await Promise.all(keys.map(async (key) => {
+        const proof = await signProof(
+          key,
+          offer.challenge,
+          offer.authorization,
+          { withKey: true },
+        );
+        return await new Jar(app.app, { maxAge: true }).fetch(offer.path, {
+          method: "POST",
+          headers: {
+            cookie: `sid=${token}`,
+            "secure-session-response": `"${proof}"`,
+          },
+        });
+      }));
+      both.release();
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+      const winner = results.findIndex((r) => r.status === 200);
+      assert.equal(results[1 - winner]!.headers.getSetCookie().length, 0);
+      const got = await store.get(storeKey(token), await aContext());
+      const bound = (got as { binding?: { key?: { x?: string } } }).binding;
+      assert.equal(bound?.key?.x, keys[winner]!.jwk.x, "the winner's key");
+      // The loser's identifier entry went with its refusal.
+      let held = 0;
+      for (const key of g.pointers) if (!await gone(store, key)) held++;
+      assert.equal(held, 1, "one identifier entry, the winner's");
+      const browser = new DbscBrowser(app.app, keys[winner]!);
+      browser.jar.cookies.set("sid", token);
+      browser.config = await results[winner]!.json();
+      assert.equal((await browser.refresh()).status, 200);
+      assert.equal(await read(browser), user);
+    },
+  },
+  {
+    title:
+      "device-bound: a registration held while another request signs out does not bring the session back",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const browser = await DbscBrowser.create(app.app);
+      const login = await browser.jar.fetch(`/signin?user=${aUser()}`, {
+        method: "POST",
+      });
+      const offer = readOffer(
+        login.headers.get("secure-session-registration"),
+      )!;
+      const token = browser.jar.get("sid")!;
+      // The registration has read the session and verified its proof; it
+      // is held as it writes the identifier's entry.
+      const hold = g.gate((method, key) =>
+        method === "set" && key.includes(":dbsc")
+      );
+      const registration = browser.register(offer);
+      await hold.reached;
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", token);
+      assert.equal(
+        (await tab.fetch("/logout", { method: "POST" })).status,
+        200,
+      );
+      hold.release();
+      const res = await registration;
+      assert.equal(res.status, 403);
+      assert.equal(res.headers.getSetCookie().length, 0);
+      assert.ok(await gone(store, storeKey(token)), "the session stays ended");
+      for (const key of g.pointers) {
+        assert.ok(await gone(store, key), "no identifier entry is left");
+      }
+      assert.equal(await read(browser.jar), "-");
+    },
+  },
+  {
+    title:
+      "device-bound: a sign-out running while the browser refreshes ends the session where the refresh moved it",
+    group: "device-bound",
+    async run(store) {
+      const app = testApp({ store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const old = browser.jar.get("sid")!;
+      // A tab signs out with the cookie it has; meanwhile the browser
+      // refreshes, and the session moves to a new id.
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", old);
+      const hold = app.hold();
+      const logout = tab.fetch("/slow?logout", { method: "POST" });
+      await hold.reached;
+      assert.equal((await browser.refresh()).status, 200);
+      const moved = browser.jar.get("sid")!;
+      assert.notEqual(moved, old);
+      hold.release();
+      assert.equal((await logout).status, 200);
+      assert.ok(await gone(store, storeKey(moved)), "the moved session ended");
+      assert.equal(await read(browser), "-");
+      const res = await refreshPost(
+        new Jar(app.app),
+        browser.config!.session_identifier,
+      );
+      assert.deepEqual(await res.json(), { continue: false });
+      if (typeof store.listUser === "function") {
+        assert.deepEqual(await userSessions(store).list(user), []);
+      }
+    },
+  },
+  {
+    title:
+      "device-bound: the same refresh proof twice, both requests at the move before either moves: one refreshes, the other is refused, and the identifier still finds the session",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const id = browser.config!.session_identifier;
+      const proof = await signProof(browser.key, await browser.challenge());
+      // Each has pointed the identifier at its new id and holds its move.
+      const both = g.gate((method) => method === "replace", 2);
+      const results = await Promise.all([
+        refreshPost(new Jar(app.app), id, proof),
+        refreshPost(new Jar(app.app), id, proof),
+      ]);
+      both.release();
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 403]);
+      const loser = results.find((r) => r.status === 403)!;
+      assert.equal(loser.headers.getSetCookie().length, 0);
+      const winner = results.find((r) => r.status === 200)!;
+      const cookie = winner.headers.getSetCookie()
+        .find((line) => line.startsWith("sid="))!;
+      browser.jar.cookies.set("sid", cookie.slice(4, cookie.indexOf(";")));
+      assert.equal(await read(browser), user);
+      // The key holder refreshes on, lifetime after lifetime.
+      assert.equal((await browser.refresh()).status, 200);
+      assert.equal(await read(browser), user);
+    },
+  },
+  {
+    title:
+      "device-bound: a regenerate() and a refresh moving the session at once: whichever wins, the identifier still finds the session",
+    group: "device-bound",
+    async run(store) {
+      const g = gated(store);
+      const app = testApp({ store: g.store, deviceBound: { lifetime: 60 } });
+      const user = aUser();
+      const browser = await signedIn(app, user);
+      const id = browser.config!.session_identifier;
+      const proof = await signProof(browser.key, await browser.challenge());
+      const tab = new Jar(app.app);
+      tab.cookies.set("sid", browser.jar.get("sid")!);
+      const hold = app.hold();
+      const regenerate = tab.fetch("/slow?regenerate", { method: "POST" });
+      await hold.reached;
+      // The refresh points the identifier at its new id and waits at its
+      // move; the regenerate() then points it at its own and moves too.
+      const both = g.gate((method) => method === "replace", 2);
+      const refresh = refreshPost(new Jar(app.app), id, proof);
+      await both.reached;
+      hold.release();
+      const [moved, refreshed] = await Promise.all([regenerate, refresh]);
+      both.release();
+      assert.ok(
+        refreshed.status === 200 && [200, 409].includes(moved.status),
+        `refresh ${refreshed.status}, regenerate() ${moved.status}`,
+      );
+      // The browser's next refresh finds the session wherever it went.
+      browser.jar.cookies.delete("sid");
+      assert.equal(await read(browser), user);
+      assert.equal(browser.steps.at(-1)?.status, 200);
     },
   },
   {

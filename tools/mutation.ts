@@ -39,6 +39,7 @@ const RANDOM_SECRET = "tests/cookie_mode/random_secret_test.ts";
 const DBSC = "tests/device_bound/protocol_test.ts";
 const DBSC_PROOF = "tests/device_bound/proof_test.ts";
 const DBSC_OPTIONS = "tests/device_bound/options_test.ts";
+const KIT = "tests/stores/conformance_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -1004,9 +1005,33 @@ const MUTANTS: Mutant[] = [
     tests: [DBSC],
   },
   {
-    file: "_device_bound/mode.ts",
+    file: "_device_bound/sessions.ts",
     what: "deviceBound: sign-out leaves the identifier's entry behind",
-    find: "if (isBound(binding)) await this.#sessions.forget(binding.id, c);",
+    find: "    await this.forget(id, c);\n  }\n}",
+    replace: "  }\n}",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/sessions.ts",
+    what:
+      "deviceBound: a sign-out racing a refresh leaves the session where the refresh moved it",
+    find: "other !== undefined && other !== key",
+    replace: "false",
+    tests: [KIT],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: a regenerate() that loses the move to a refresh leaves the identifier naming its own new id",
+    find:
+      "await this.#sessions.point(binding.id, pointed, limitOf(out.meta), c)",
+    replace: "await Promise.resolve()",
+    tests: [KIT],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what: "deviceBound: a registration offer replaces another middleware's",
+    find: "{ append: true },",
     replace: "",
     tests: [DBSC],
   },
@@ -1057,6 +1082,29 @@ const MUTANTS: Mutant[] = [
     replace:
       "    const { data: _, ...meta } = record;\n    this.#keys.set(token, key);\n",
     tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: a bound browser-session cookie outlives the browser's close",
+    find: "readCookie(c, this.#options.cookies.existsWireName) === undefined",
+    replace: "false",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what:
+      "deviceBound: zero octets in front of a small RSA modulus pass it off as a big one",
+    find: "if (n[0] === 0 || e[0] === 0) {",
+    replace: "if (false) {",
+    tests: [DBSC_PROOF],
+  },
+  {
+    file: "_device_bound/proof.ts",
+    what: "deviceBound: an RSA exponent of 1 is taken",
+    find: "(e.length === 1 && last < 3) ||",
+    replace: "",
+    tests: [DBSC_PROOF],
   },
   {
     file: "_device_bound/options.ts",

@@ -325,9 +325,12 @@ Deno.test("demo: a browser that speaks DBSC binds its session, the sessions page
     const [, html] = await laptop.jar.text(`${ORIGIN}/sessions`);
     assert.match(html, /in <span id="count">2<\/span> places/);
     assert.equal(html.match(/bound to its device/g)?.length, 1);
-    // Malware copies the laptop's cookies.
+    // Malware copies the laptop's cookies (a browser-session one's exists
+    // cookie too: without it the session is over for any browser).
     const copy = new Jar(app);
-    copy.cookies.set("sid", laptop.jar.get("sid")!);
+    for (const name of ["sid", "sx"]) {
+      copy.cookies.set(name, laptop.jar.get(name)!);
+    }
     assert.deepEqual(await copy.text(`${ORIGIN}/me`), [
       200,
       '{"userId":"Ada"}',

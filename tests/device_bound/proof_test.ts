@@ -10,7 +10,7 @@ import {
   verifyProof,
 } from "../../_device_bound/proof.ts";
 import { makeKey, signProof } from "../../_testing/dbsc_browser.ts";
-import { toBase64url } from "../../_lib/encoding.ts";
+import { fromBase64url, toBase64url } from "../../_lib/encoding.ts";
 
 const es = await makeKey("ES256");
 const es2 = await makeKey("ES256");
@@ -169,4 +169,57 @@ Deno.test("proof: keys that are not usable public keys: key", async () => {
   // Coordinates past the field prime.
   const big = { ...off, x: toBase64url(new Uint8Array(32).fill(255)) };
   assert.equal(await refusal(() => publicJwk(big, "ES256")), "key");
+});
+
+Deno.test("proof: an RSA key is as big as its modulus without leading zeros, its exponent odd and at least 3", async () => {
+  // A 1024-bit key whose modulus is written with 160 zero octets in front:
+  // 2304 bits as written, and Web Crypto takes it and verifies its proofs.
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 1024,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+  const { n, e } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+  const modulus = fromBase64url(n!);
+  const padded = new Uint8Array(160 + modulus.length);
+  padded.set(modulus, 160);
+  const small = { kty: "RSA" as const, n: toBase64url(padded), e: e! };
+  const proof = parseProof(
+    await signProof(
+      { alg: "RS256", privateKey: pair.privateKey, jwk: small },
+      "c",
+    ),
+  );
+  assert.equal(await refusal(() => verifyProof(proof, small)), undefined);
+  assert.equal(await refusal(() => publicJwk(small, "RS256")), "key");
+  // A zero octet before a 2048-bit modulus is refused too (RFC 7518: the
+  // fewest octets), and the modulus itself is taken.
+  const zero = new Uint8Array(1 + fromBase64url(rs.jwk.n!).length);
+  zero.set(fromBase64url(rs.jwk.n!), 1);
+  assert.equal(
+    await refusal(() =>
+      publicJwk({ ...rs.jwk, n: toBase64url(zero) }, "RS256")
+    ),
+    "key",
+  );
+  assert.equal(await refusal(() => publicJwk(rs.jwk, "RS256")), undefined);
+  // e = 1 makes the signature the padded hash itself, which anyone can
+  // write (Node's Web Crypto verifies it); even exponents are no RSA key.
+  for (const exponent of ["AQ", "Ag", "AAEAAQ", "AQAA", ""]) {
+    assert.equal(
+      await refusal(() => publicJwk({ ...rs.jwk, e: exponent }, "RS256")),
+      "key",
+      exponent,
+    );
+  }
+  assert.equal(
+    await refusal(() => publicJwk({ ...rs.jwk, e: "Aw" }, "RS256")),
+    undefined,
+    "e = 3",
+  );
 });

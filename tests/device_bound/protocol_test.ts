@@ -5,8 +5,9 @@
 // (forged, replayed, wrong key, expired challenge, alg none, malformed,
 // after sign-out, revoke and expiry) getting a 4xx and nothing else.
 import assert from "node:assert/strict";
-import type { SessionRecord } from "../../mod.ts";
-import { userSessions } from "../../mod.ts";
+import { Hono } from "hono";
+import type { Session, SessionRecord } from "../../mod.ts";
+import { session, userSessions } from "../../mod.ts";
 import {
   DbscBrowser,
   makeKey,
@@ -19,6 +20,7 @@ import { Jar } from "../../_testing/jar.ts";
 import { storeKey } from "../../_store_mode/ids.ts";
 import { forwardKey, pointerKey } from "../../_device_bound/binding.ts";
 import { withFakeTime } from "../_helpers.ts";
+import { testApp } from "../../_testing/app.ts";
 import { cookiesOf, type DeviceApp, deviceApp } from "./_app.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 
@@ -805,4 +807,162 @@ Deno.test("device-bound: the same proof twice at once, the loser pointing the id
   browser.jar.cookies.set("sid", cookiesOf(winner).get("sid")!.value);
   assert.equal((await browser.refresh()).status, 200);
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: two device-bound middlewares on one app each offer registration in the same response, and each session registers and refreshes on its own paths", async () => {
+  const store = new MemoryStore({ sweepInterval: 0 });
+  const options = (name: string) => ({
+    store,
+    deviceBound: { lifetime: 60 },
+    cookieName: name,
+    existsCookieName: `${name}x`,
+  });
+  type Vars = { Variables: { session: Record<string, unknown> & Session } };
+  const app = new Hono<Vars>()
+    .use(session(options("outer")))
+    // The outer session, signed in by the same request.
+    .use("/login", async (c, next) => {
+      c.var.session.regenerate();
+      c.var.session.who = "outer";
+      await next();
+    })
+    .use(session(options("inner")))
+    .post("/login", (c) => {
+      c.var.session.regenerate();
+      c.var.session.who = "inner";
+      return c.text("ok");
+    })
+    .get("/me", (c) => c.text(String(c.var.session.who ?? "-")));
+  const jar = new Jar(app);
+  const login = await jar.fetch("/login", { method: "POST" });
+  const header = login.headers.get("secure-session-registration") ?? "";
+  const offers = header.split(/,\s*(?=\()/).map((o) => readOffer(o)!);
+  assert.deepEqual(offers.map((o) => o.path).sort(), [
+    "/__dbsc/inner/register",
+    "/__dbsc/outer/register",
+  ]);
+  for (const offer of offers) {
+    const name = offer.path.split("/")[2]!;
+    const key = await makeKey("ES256");
+    const proof = await signProof(
+      key,
+      offer.challenge,
+      offer.authorization,
+      { withKey: true },
+    );
+    const res = await jar.fetch(offer.path, {
+      method: "POST",
+      headers: { "secure-session-response": proof },
+    });
+    assert.equal(res.status, 200, name);
+    const config = await res.json();
+    assert.equal(config.credentials[0].name, name);
+    const challenge = readChallenge(
+      (await refreshPost(
+        jar,
+        config.session_identifier,
+        undefined,
+        config.refresh_url,
+      ))
+        .headers.get("secure-session-challenge"),
+    )!;
+    const refreshed = await refreshPost(
+      jar,
+      config.session_identifier,
+      await signProof(key, challenge.challenge),
+      config.refresh_url,
+    );
+    assert.equal(refreshed.status, 200, name);
+  }
+  assert.equal(await (await jar.fetch("/me")).text(), "inner");
+});
+
+Deno.test("device-bound: turning the option off: the browser's bound cookie expires and nothing renews it; the server no longer checks, so a copy works again", async () => {
+  await withFakeTime(async (clock) => {
+    const before = deviceApp({ lifetime: 60 });
+    const browser = await signedIn(before);
+    const copied = browser.jar.get("sid")!;
+    // The app is redeployed without deviceBound, on the same store.
+    const after = deviceApp(false, {}, before.store);
+    const again = new DbscBrowser(after.app, browser.key);
+    for (const [k, v] of browser.jar.cookies) again.jar.cookies.set(k, v);
+    again.jar.expires.set("sid", browser.jar.expires.get("sid")!);
+    again.config = browser.config;
+    clock.tick(61_000);
+    // The browser dropped its cookie; its refresh finds no endpoint.
+    assert.equal(await (await again.fetch("/me")).text(), "-");
+    assert.deepEqual(again.steps, [{ step: "refresh", status: 404 }]);
+    // A copy kept past its Max-Age is served: nothing checks the binding.
+    const copy = new Jar(after.app);
+    copy.cookies.set("sid", copied);
+    assert.equal(await (await copy.fetch("/me")).text(), "ada");
+  });
+});
+
+Deno.test("device-bound: a refresh challenge of one session does not refresh another, even signed by that one's key", async () => {
+  const d = deviceApp({ lifetime: 60 });
+  const a = await signedIn(d);
+  const b = await signedIn(d);
+  const challenge = await a.challenge();
+  await b.challenge(); // B has a live challenge of its own
+  // B's key holder got hold of A's challenge: it answers nothing for B.
+  const proof = await signProof(b.key, challenge);
+  const res = await refreshPost(b.jar, b.config!.session_identifier, proof);
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.getSetCookie().length, 0);
+  // Nor for A, whose key did not sign it; A's own proof still does.
+  const aId = a.config!.session_identifier;
+  assert.equal((await refreshPost(new Jar(d.app), aId, proof)).status, 403);
+  const own = await signProof(a.key, challenge);
+  assert.equal((await refreshPost(a.jar, aId, own)).status, 200);
+  assert.deepEqual(d.names().filter((n) => n.includes("refused")), [
+    "device-proof-refused:refresh:challenge",
+    "device-proof-refused:refresh:signature",
+  ]);
+});
+
+Deno.test("device-bound: a browser-session cookie's session does not outlive a browser restart, though its bound cookie carries the lifetime as Max-Age", async () => {
+  const d = deviceApp({ lifetime: 600 }, { persistent: false });
+  const browser = await signedIn(d);
+  const old = browser.jar.get("sid")!;
+  // An early refresh: the old cookie is forwarded for a few seconds.
+  const res = await browser.refresh();
+  // The bound cookie needs a Max-Age (its expiry is what makes the browser
+  // refresh), so it outlives a browser restart; the exists cookie does not.
+  assert.equal(cookiesOf(res).get("sid")!.maxAge, 600);
+  assert.equal(cookiesOf(res).get("sx")!.maxAge, undefined);
+  assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  const forwarded = (sx: boolean) =>
+    new Jar(d.app).fetch("/me", {
+      headers: { cookie: `sid=${old}${sx ? "; sx=1" : ""}` },
+    });
+  assert.equal(await (await forwarded(true)).text(), "ada");
+  // The browser restarts within the lifetime: its exists cookie is gone.
+  browser.jar.cookies.delete("sx");
+  assert.equal(await (await browser.jar.fetch("/me")).text(), "-");
+  assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
+  assert.equal(await (await forwarded(false)).text(), "-");
+  assert.deepEqual(d.names().slice(-1), ["device-cookie-refused:closed"]);
+});
+
+Deno.test("device-bound: a request that loaded the session before a refresh moved it: a read is served, a write fails with 409 as after regenerate()", async () => {
+  const app = testApp({
+    store: new MemoryStore(),
+    deviceBound: { lifetime: 60 },
+  });
+  const browser = await DbscBrowser.create(app.app);
+  await browser.fetch("/signin?user=ada", { method: "POST" });
+  for (const [query, status] of [["", 200], ["?x=1", 409]] as const) {
+    const tab = new Jar(app.app);
+    tab.cookies.set("sid", browser.jar.get("sid")!);
+    const hold = app.hold();
+    const slow = tab.fetch(`/slow${query}`, { method: "POST" });
+    await hold.reached;
+    assert.equal((await browser.refresh()).status, 200);
+    hold.release();
+    const res = await slow;
+    assert.equal(res.status, status, query);
+    assert.equal(res.headers.getSetCookie().length, 0, query);
+  }
+  assert.equal(await (await browser.fetch("/read")).text(), "ada");
 });

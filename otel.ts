@@ -31,6 +31,7 @@
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { Context } from "hono";
 import type { SessionEvent } from "./session_event.ts";
+import type { SessionOptions } from "./session_options.ts";
 import type { SessionStore } from "./session_store.ts";
 import { Telemetry } from "./_otel/telemetry.ts";
 import { eventMetrics } from "./_otel/event_metrics.ts";
@@ -104,24 +105,6 @@ export interface TelemetryOptions {
    * to a few fixed names: it is a metric attribute.
    */
   storeKind?: string | undefined;
-}
-
-/**
- * What {@linkcode withTelemetry} instruments: the options of `session()`,
- * or those of `userSessions()` (no store, only `onEvent`).
- *
- * @example
- * ```ts
- * import type { Instrumentable } from "@x/hono-session/otel";
- *
- * const options: Instrumentable = { store: new Map() };
- * ```
- */
-export interface Instrumentable {
-  /** Store mode's store: wrapped so that each call is timed and traced. */
-  store?: SessionStore | undefined;
-  /** The app's own listener: called after the event is counted. */
-  onEvent?: ((event: SessionEvent, c: Context) => void) | undefined;
 }
 
 /**
@@ -241,7 +224,7 @@ function checkStore(store: unknown, fn: string): SessionStore {
  * const sessions = userSessions(options.store, withTelemetry());
  * ```
  */
-export function withTelemetry<O extends Instrumentable>(
+export function withTelemetry<O extends SessionOptions>(
   options: O,
   telemetry?: TelemetryOptions,
 ): Instrumented<O>;
@@ -268,9 +251,9 @@ export function withTelemetry(
   telemetry?: TelemetryOptions,
 ): { onEvent: (event: SessionEvent) => void };
 export function withTelemetry(
-  options?: Instrumentable,
+  options?: SessionOptions,
   telemetry?: TelemetryOptions,
-): Instrumentable {
+): SessionOptions {
   const fn = "withTelemetry()";
   if (
     options !== undefined && (options === null || typeof options !== "object")

@@ -132,7 +132,7 @@ const otelMeters = new MeterProvider({
   ],
 });
 const otelTracers = new TracerProvider({
-  spanProcessors: [new BatchSpanProcessor(discard as never)],
+  spanProcessors: [new BatchSpanProcessor({ exporter: discard as never })],
 });
 const telemetry = { meterProvider: otelMeters, tracerProvider: otelTracers };
 

@@ -421,3 +421,39 @@ Deno.test("otel: with the global providers (no options), telemetry reaches the S
     await sdk.shutdown();
   }
 });
+
+Deno.test("otel, store mode: a span a driver starts inside a store call is that call's child", async () => {
+  await withSdk(async (sdk, app) => {
+    const driver = sdk.tracerProvider.getTracer("a database driver");
+    const map = new Map<string, SessionRecord>();
+    // A store whose every call makes a span of its own, as pg or ioredis
+    // instrumentations do.
+    const store: SessionStore = {
+      get: (id) =>
+        driver.startActiveSpan("driver GET", async (span) => {
+          await Promise.resolve();
+          span.end();
+          return map.get(id);
+        }),
+      set: (id, record) =>
+        driver.startActiveSpan("driver SET", (span) => {
+          map.set(id, record);
+          span.end();
+        }),
+      delete: (id) => void map.delete(id),
+    };
+    const jar = new Jar(routes(app, withTelemetry({ store }, sdk)));
+    await jar.fetch("/login", { method: "POST" });
+    await jar.fetch("/read");
+    const spans = sdk.spans();
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const drivers = spans.filter((s) => s.name.startsWith("driver "));
+    assert.deepEqual(drivers.map((s) => s.name), ["driver SET", "driver GET"]);
+    for (const s of drivers) {
+      assert.equal(
+        byId.get(s.parentSpanId!)?.name,
+        `hono_session.store.${s.name === "driver SET" ? "set" : "get"}`,
+      );
+    }
+  });
+});

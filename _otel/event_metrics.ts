@@ -36,6 +36,20 @@ export function eventMetrics(
     }
     return set;
   };
+  // The two attributes of a legacy session, each pair made once.
+  const legacyAttributes = (from: string, step: string): Attributes => {
+    const id = `legacy\u0000${from}\u0000${step}`;
+    let set = sets.get(id);
+    if (set === undefined) {
+      set = Object.freeze({
+        ...byMode,
+        [ATTRIBUTE.legacyFrom]: from,
+        [ATTRIBUTE.legacyStep]: step,
+      });
+      sets.set(id, set);
+    }
+    return set;
+  };
   return function recordEvent(event: SessionEvent): void {
     const m = telemetry.instruments;
     switch (event.type) {
@@ -74,6 +88,9 @@ export function eventMetrics(
           1,
           attributes(ATTRIBUTE.secretIndex, event.keyIndex, false),
         );
+        break;
+      case "legacy-session":
+        m.legacy.add(1, legacyAttributes(event.from, event.step));
         break;
       case "conflict":
         m.conflicts.add(

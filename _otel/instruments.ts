@@ -23,6 +23,10 @@ export const ATTRIBUTE = {
   refusalReason: "hono_session.refusal.reason",
   /** `merged` or `rejected` (409). */
   conflictOutcome: "hono_session.conflict.outcome",
+  /** `migrateFrom`: the library a legacy session came from (`hono-session@1`). */
+  legacyFrom: "hono_session.legacy.from",
+  /** `loaded` (a request came with one) or `moved` (saved in our format). */
+  legacyStep: "hono_session.legacy.step",
   /** Which older secret of the list opened a cookie: 1 for the second. */
   secretIndex: "hono_session.secret.index",
   /** `memory`, `deno_kv`, `redis`, `sql`, `unstorage`, `map`, `custom`, or the app's name. */
@@ -78,6 +82,12 @@ export const METRICS = {
     unit: "{cookie}",
     description:
       "Session cookies accepted that were sealed with an older secret of the list; re-sealed with the newest at their next write.",
+  },
+  legacy: {
+    name: "hono_session.legacy_sessions",
+    unit: "{session}",
+    description:
+      "With migrateFrom: requests that came with another library's session (loaded), and such sessions saved in this package's format (moved).",
   },
   conflicts: {
     name: "hono_session.conflicts",
@@ -147,6 +157,7 @@ export interface Instruments {
   expired: Counter;
   refused: Counter;
   oldSecret: Counter;
+  legacy: Counter;
   conflicts: Counter;
   storeErrors: Counter;
   storeDuration: Histogram;
@@ -177,6 +188,7 @@ function makeInstruments(meter: Meter): Instruments {
     expired: counter(METRICS.expired),
     refused: counter(METRICS.refused),
     oldSecret: counter(METRICS.oldSecret),
+    legacy: counter(METRICS.legacy),
     conflicts: counter(METRICS.conflicts),
     storeErrors: counter(METRICS.storeErrors),
     storeDuration: histogram(METRICS.storeDuration),

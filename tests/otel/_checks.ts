@@ -18,6 +18,8 @@ const ALLOWED: Record<string, readonly unknown[] | undefined> = {
     "unknown-id",
   ],
   "hono_session.conflict.outcome": ["merged", "rejected"],
+  "hono_session.legacy.from": ["hono-session@1"],
+  "hono_session.legacy.step": ["loaded", "moved"],
   "hono_session.secret.index": [1, 2, 3],
   "hono_session.store.kind": [
     "memory",

@@ -9,6 +9,7 @@ import { withTelemetry } from "../../otel.ts";
 import { Jar, SECRET, setCookies, withFakeTime } from "../_helpers.ts";
 import { type Metric, TestSdk, total } from "./_sdk.ts";
 import { assertNothingSecret } from "./_checks.ts";
+import { Browser, ourApp, V1_SECRET, v1App } from "../migrate/_v1.ts";
 
 const USER = "user-5e1f9c0d";
 const VALUE = "value-8b2d77aa";
@@ -251,6 +252,40 @@ Deno.test("otel, cookie mode: a session in chunks is measured whole; cookies sea
       1,
     );
     await assertNothingSecret(sdk, [USER, VALUE, OLD_SECRET]);
+  } finally {
+    await sdk.shutdown();
+  }
+});
+
+Deno.test("otel: sessions of hono-session 1.x (migrateFrom) are counted as loaded, then moved", async () => {
+  const sdk = new TestSdk();
+  try {
+    // Signed in on the real hono-session 1.2.0, then served by this one.
+    const browser = new Browser(v1App({ secret: V1_SECRET }));
+    assert.equal(await browser.step("POST /login?user=ada"), "200 ok");
+    await browser.step("GET /state");
+    const v1Cookie = browser.cookies.get("sid")!;
+    browser.app = ourApp(
+      withTelemetry({ secret: V1_SECRET, migrateFrom: "hono-session@1" }, sdk),
+    );
+    assert.equal(await browser.step("GET /me"), "200 ada");
+    assert.equal(await browser.step("POST /count"), "200 1");
+    assert.equal(await browser.step("GET /me"), "200 ada", "now one of ours");
+    const m = await sdk.metrics();
+    const legacy = (step: string) =>
+      total(m, "hono_session.legacy_sessions", {
+        "hono_session.mode": "cookie",
+        "hono_session.legacy.from": "hono-session@1",
+        "hono_session.legacy.step": step,
+      });
+    assert.equal(legacy("loaded"), 2);
+    assert.equal(legacy("moved"), 1);
+    assert.equal(
+      total(m, "hono_session.sessions.created"),
+      0,
+      "moved, not new",
+    );
+    await assertNothingSecret(sdk, [v1Cookie, V1_SECRET]);
   } finally {
     await sdk.shutdown();
   }

@@ -77,7 +77,10 @@
  *   deadline).
  *
  * Every event is reported once the step it names has succeeded: a save
- * that fails (a store error, a 409) reports no `created`.
+ * that fails (a store error, a 409) reports no `created`. `created`,
+ * `regenerated`, `signed-out` and `cookie-written` are routine (the last
+ * comes with every write): a listener that logs problems should pick the
+ * types it wants rather than log everything.
  *
  * @example Count refused cookies
  * ```ts

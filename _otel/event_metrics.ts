@@ -20,32 +20,22 @@ export function eventMetrics(
 ): (event: SessionEvent) => void {
   const byMode: Attributes = Object.freeze({ [ATTRIBUTE.mode]: mode });
   const sets = new Map<string, Attributes>();
-  // The attributes `byMode` (when `withMode`) plus `key` = `value`.
+  // The attribute set of `pairs` (key, value, key, value, ...), with the
+  // mode when `withMode`: made once each, then reused.
   const attributes = (
-    key: string,
-    value: string | number,
     withMode: boolean,
+    ...pairs: (string | number)[]
   ): Attributes => {
-    const id = `${withMode}\u0000${key}\u0000${value}`;
+    const id = `${withMode}\u0000${pairs.join("\u0000")}`;
     let set = sets.get(id);
     if (set === undefined) {
-      set = Object.freeze(
-        withMode ? { ...byMode, [key]: value } : { [key]: value },
-      );
-      sets.set(id, set);
-    }
-    return set;
-  };
-  // The two attributes of a legacy session, each pair made once.
-  const legacyAttributes = (from: string, step: string): Attributes => {
-    const id = `legacy\u0000${from}\u0000${step}`;
-    let set = sets.get(id);
-    if (set === undefined) {
-      set = Object.freeze({
-        ...byMode,
-        [ATTRIBUTE.legacyFrom]: from,
-        [ATTRIBUTE.legacyStep]: step,
-      });
+      const made: Record<string, string | number> = withMode
+        ? { ...byMode } as Record<string, string>
+        : {};
+      for (let i = 0; i < pairs.length; i += 2) {
+        made[pairs[i] as string] = pairs[i + 1]!;
+      }
+      set = Object.freeze(made);
       sets.set(id, set);
     }
     return set;
@@ -68,34 +58,73 @@ export function eventMetrics(
       case "expired":
         m.expired.add(
           1,
-          attributes(ATTRIBUTE.expiryReason, event.reason, true),
+          attributes(true, ATTRIBUTE.expiryReason, event.reason),
         );
         break;
       case "invalid-cookie":
         m.refused.add(
           1,
-          attributes(ATTRIBUTE.refusalReason, event.reason, true),
+          attributes(true, ATTRIBUTE.refusalReason, event.reason),
         );
         break;
       case "unknown-id":
         m.refused.add(
           1,
-          attributes(ATTRIBUTE.refusalReason, "unknown-id", true),
+          attributes(true, ATTRIBUTE.refusalReason, "unknown-id"),
         );
         break;
       case "rotated-secret":
         m.oldSecret.add(
           1,
-          attributes(ATTRIBUTE.secretIndex, event.keyIndex, false),
+          attributes(false, ATTRIBUTE.secretIndex, event.keyIndex),
         );
         break;
       case "legacy-session":
-        m.legacy.add(1, legacyAttributes(event.from, event.step));
+        m.legacy.add(
+          1,
+          attributes(
+            true,
+            ATTRIBUTE.legacyFrom,
+            event.from,
+            ATTRIBUTE.legacyStep,
+            event.step,
+          ),
+        );
         break;
       case "conflict":
         m.conflicts.add(
           1,
-          attributes(ATTRIBUTE.conflictOutcome, event.outcome, false),
+          attributes(false, ATTRIBUTE.conflictOutcome, event.outcome),
+        );
+        break;
+      case "device-bound":
+        m.deviceBound.add(
+          1,
+          attributes(false, ATTRIBUTE.deviceStep, event.step),
+        );
+        break;
+      case "device-proof-refused":
+        m.deviceProofRefused.add(
+          1,
+          attributes(
+            false,
+            ATTRIBUTE.deviceStep,
+            event.step,
+            ATTRIBUTE.deviceReason,
+            event.reason,
+          ),
+        );
+        break;
+      case "device-cookie-refused":
+        m.deviceCookieRefused.add(
+          1,
+          attributes(false, ATTRIBUTE.deviceReason, event.reason),
+        );
+        break;
+      case "device-refresh-skipped":
+        m.deviceRefreshSkipped.add(
+          1,
+          attributes(false, ATTRIBUTE.deviceReason, event.reason),
         );
         break;
       case "cookie-written":

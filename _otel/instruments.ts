@@ -27,6 +27,14 @@ export const ATTRIBUTE = {
   legacyFrom: "hono_session.legacy.from",
   /** `loaded` (a request came with one) or `moved` (saved in our format). */
   legacyStep: "hono_session.legacy.step",
+  /**
+   * `deviceBound`: a step of the protocol (`offered`, `registered`,
+   * `challenged`, `refreshed`, `ended`), or which request a refused proof
+   * came with (`registration`, `refresh`).
+   */
+  deviceStep: "hono_session.device.step",
+  /** `deviceBound`: why a proof or cookie was refused, or a refresh skipped. */
+  deviceReason: "hono_session.device.reason",
   /** Which older secret of the list opened a cookie: 1 for the second. */
   secretIndex: "hono_session.secret.index",
   /** `memory`, `deno_kv`, `redis`, `sql`, `unstorage`, `map`, `custom`, or the app's name. */
@@ -88,6 +96,30 @@ export const METRICS = {
     unit: "{session}",
     description:
       "With migrateFrom: requests that came with another library's session (loaded), and such sessions saved in this package's format (moved).",
+  },
+  deviceBound: {
+    name: "hono_session.device_bound",
+    unit: "{event}",
+    description:
+      "Device-bound sessions (deviceBound): registration offered, keys registered, refreshes challenged and answered, refreshes of ended sessions told to stop.",
+  },
+  deviceProofRefused: {
+    name: "hono_session.device_proofs.refused",
+    unit: "{proof}",
+    description:
+      "Device-bound sessions: registration or refresh proofs refused with a 4xx (malformed, wrong algorithm or key, bad signature, replayed challenge, no session).",
+  },
+  deviceCookieRefused: {
+    name: "hono_session.device_cookies.refused",
+    unit: "{cookie}",
+    description:
+      "Device-bound sessions: cookies taken as missing because their key has not proved itself within the lifetime (a copied cookie) or the browser skipped the refresh.",
+  },
+  deviceRefreshSkipped: {
+    name: "hono_session.device_refreshes.skipped",
+    unit: "{refresh}",
+    description:
+      "Device-bound sessions: requests saying the browser skipped a refresh (Secure-Session-Skipped), by the browser's reason.",
   },
   conflicts: {
     name: "hono_session.conflicts",
@@ -158,6 +190,10 @@ export interface Instruments {
   refused: Counter;
   oldSecret: Counter;
   legacy: Counter;
+  deviceBound: Counter;
+  deviceProofRefused: Counter;
+  deviceCookieRefused: Counter;
+  deviceRefreshSkipped: Counter;
   conflicts: Counter;
   storeErrors: Counter;
   storeDuration: Histogram;
@@ -189,6 +225,10 @@ function makeInstruments(meter: Meter): Instruments {
     refused: counter(METRICS.refused),
     oldSecret: counter(METRICS.oldSecret),
     legacy: counter(METRICS.legacy),
+    deviceBound: counter(METRICS.deviceBound),
+    deviceProofRefused: counter(METRICS.deviceProofRefused),
+    deviceCookieRefused: counter(METRICS.deviceCookieRefused),
+    deviceRefreshSkipped: counter(METRICS.deviceRefreshSkipped),
     conflicts: counter(METRICS.conflicts),
     storeErrors: counter(METRICS.storeErrors),
     storeDuration: histogram(METRICS.storeDuration),

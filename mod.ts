@@ -65,6 +65,7 @@ export {
   type UserSession,
   type UserSessions,
   userSessions,
+  type UserSessionsOptions,
 } from "./user_sessions.ts";
 export type { Encoder } from "./encoder.ts";
 export type { SessionEvent } from "./session_event.ts";

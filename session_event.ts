@@ -6,9 +6,10 @@
 
 /**
  * Something worth knowing happened to a session: a bad cookie, an unknown
- * id, a key about to be retired, a conflict. Events never carry a cookie
- * value, a session id, its hash or any session value, so they are safe to
- * log as they are.
+ * id, a key about to be retired, a conflict, a session created, moved to a
+ * new id, signed out or revoked. Events never carry a cookie value, a
+ * session id, its hash, a user id or any session value, so they are safe
+ * to log as they are.
  *
  * - `invalid-cookie`: the session cookie was refused; `reason` says why:
  *   `malformed` (not a seal or id at all; with `cookieChunks`, chunks that
@@ -60,6 +61,26 @@
  * - `device-refresh-skipped`: a request says the browser did not refresh a
  *   device-bound session (Secure-Session-Skipped); `reason` is the
  *   browser's (`unreachable`, `server_error`, `quota_exceeded`) or `other`.
+ * - `created`: a new session was saved for the first time (its cookie
+ *   issued): a first write, or a write after `c.session = null`.
+ * - `regenerated`: a session the request came with moved to a new id
+ *   (`regenerate()`), and was saved.
+ * - `signed-out`: the handler ended a session the request came with
+ *   (`c.session = null`); it is deleted from the store, its cookies expired.
+ * - `revoked`: `userSessions().revoke()` or `revokeAll()` ended one of a
+ *   user's sessions; reported to the `onEvent` of `userSessions()`, once per
+ *   session, with no request.
+ * - `cookie-written`: the session cookie was set; `bytes` is its size as
+ *   browsers count it (name and value, summed over its chunks with
+ *   `cookieChunks`), against their limit of 4096 bytes per cookie. Not
+ *   reported for a write that sends no cookie (store mode, same id and
+ *   deadline).
+ *
+ * Every event is reported once the step it names has succeeded: a save
+ * that fails (a store error, a 409) reports no `created`. `created`,
+ * `regenerated`, `signed-out` and `cookie-written` are routine (the last
+ * comes with every write): a listener that logs problems should pick the
+ * types it wants rather than log everything.
  *
  * @example Count refused cookies
  * ```ts
@@ -117,4 +138,9 @@ export type SessionEvent =
   | {
     type: "device-refresh-skipped";
     reason: "unreachable" | "server_error" | "quota_exceeded" | "other";
-  };
+  }
+  | { type: "created" }
+  | { type: "regenerated" }
+  | { type: "signed-out" }
+  | { type: "revoked" }
+  | { type: "cookie-written"; bytes: number };

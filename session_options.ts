@@ -139,8 +139,11 @@ export interface SessionOptions {
   persistent?: boolean | undefined;
   /**
    * Receives events worth logging or counting: refused cookies, unknown
-   * ids, a retiring secret still in use, conflicts. Events carry no cookie
-   * value, id or session value. See {@linkcode SessionEvent}.
+   * ids, expiries, a retiring secret still in use, conflicts, sessions
+   * created, regenerated and signed out, the size of each cookie written.
+   * Events carry no cookie value, id, user or session value. See
+   * {@linkcode SessionEvent}; `@x/hono-session/otel` turns them into
+   * OpenTelemetry metrics.
    */
   onEvent?: ((event: SessionEvent, c: Context) => void) | undefined;
   /** Name of the session cookie. Default: `sid`. */

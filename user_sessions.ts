@@ -58,6 +58,7 @@ import type {
   SessionStore,
   UserSessionEntry,
 } from "./session_store.ts";
+import type { SessionEvent } from "./session_event.ts";
 import { isRecord } from "./_core/record.ts";
 import { currentRequest } from "./_core/request.ts";
 import { checkUserId } from "./_core/choices.ts";
@@ -170,6 +171,29 @@ export interface UserSessions<V extends object = Record<string, unknown>> {
   ): Promise<number>;
 }
 
+/**
+ * Options for {@linkcode userSessions}.
+ *
+ * @example Log each revoked session
+ * ```ts
+ * import { userSessions, type UserSessionsOptions } from "@x/hono-session";
+ * import { MemoryStore } from "@x/hono-session/stores/memory";
+ *
+ * const options: UserSessionsOptions = {
+ *   onEvent: (event) => console.log("session event", event.type),
+ * };
+ * const sessions = userSessions(new MemoryStore(), options);
+ * ```
+ */
+export interface UserSessionsOptions {
+  /**
+   * Receives a `revoked` {@linkcode SessionEvent} for each session that
+   * `revoke()` or `revokeAll()` ends, once the store has deleted it. It
+   * carries no handle, id or user: safe to log as it is.
+   */
+  onEvent?: ((event: SessionEvent) => void) | undefined;
+}
+
 // Sessions tied before handles were kept in records: 128 bits of the
 // SHA-256 of the store key under this label.
 const LABEL = "@x/hono-session user session handle\u0000";
@@ -193,6 +217,32 @@ function checkUser(user: unknown, method: string): string {
   return checkUserId(user, `userSessions().${method}`);
 }
 
+const REVOKED: SessionEvent = Object.freeze({ type: "revoked" });
+
+// The options, checked when userSessions() is called: returns onEvent.
+function checkOptions(
+  options: unknown,
+): ((event: SessionEvent) => void) | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      "userSessions(store, options): options must be an object, such as { onEvent }",
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "onEvent") {
+      throw new TypeError(
+        `userSessions(store, options): unknown option "${key}"; it takes onEvent`,
+      );
+    }
+  }
+  const { onEvent } = options as UserSessionsOptions;
+  if (onEvent !== undefined && typeof onEvent !== "function") {
+    throw new TypeError("userSessions(): onEvent must be a function");
+  }
+  return onEvent;
+}
+
 /** A live session of the user, as found in the store. */
 interface Found {
   id: string;
@@ -206,7 +256,9 @@ interface Found {
  * sessions).
  *
  * @param store A store with `listUser`.
- * @throws {TypeError} When the store cannot list a user's sessions.
+ * @param options See {@linkcode UserSessionsOptions}.
+ * @throws {TypeError} When the store cannot list a user's sessions, or an
+ *   option is wrong.
  *
  * @example Revoke one session from an account page
  * ```ts
@@ -220,6 +272,7 @@ interface Found {
  */
 export function userSessions<V extends object = Record<string, unknown>>(
   store: SessionStore,
+  options?: UserSessionsOptions,
 ): UserSessions<V> {
   if (
     store === null || typeof store !== "object" ||
@@ -230,6 +283,7 @@ export function userSessions<V extends object = Record<string, unknown>>(
     );
   }
   const listUser = store.listUser.bind(store);
+  const onEvent = checkOptions(options);
 
   // The live sessions of `user`, checked: the index may lag behind, and a
   // store of the app's own may answer anything.
@@ -289,7 +343,9 @@ export function userSessions<V extends object = Record<string, unknown>>(
       if (targets.length === 0) return ended.size;
       for (const found of targets) {
         if (await store.delete(found.id) !== false) {
-          ended.add(found.record.handle ?? found.id);
+          const key = found.record.handle ?? found.id;
+          if (!ended.has(key)) onEvent?.(REVOKED);
+          ended.add(key);
         }
       }
     }

@@ -191,13 +191,16 @@ export class RequestSession<H = unknown> {
       if (this.#ended) await this.#end();
       return;
     }
+    const c = this.#c;
+    const onEvent = this.#options.onEvent;
     // Ended, then written to: the old session goes, a new one starts.
     let from = this.#loaded;
     if (this.#ended && from !== undefined) {
-      await this.#mode.end(from, this.#c);
+      await this.#mode.end(from, c);
+      onEvent?.({ type: "signed-out" }, c);
       from = undefined;
     }
-    const saved = await this.#mode.save(out, from, this.#c);
+    const saved = await this.#mode.save(out, from, c);
     if (saved.keepCookie) return;
     const persistent = saved.persistent ?? this.#options.persistent;
     // The browser already holds this very cookie, with the same lifetime
@@ -223,19 +226,27 @@ export class RequestSession<H = unknown> {
       1,
       Math.floor((Math.min(until, saved.expires) - now) / 1000),
     );
-    this.#options.cookies.write(
-      this.#c,
+    const bytes = this.#options.cookies.write(
+      c,
       saved.value,
       seconds,
       this.#carried,
       sessionSeconds,
     );
+    // Reported once the cookie is on its way: a session too big for its
+    // cookie was never created.
+    if (onEvent) {
+      if (from === undefined) onEvent({ type: "created" }, c);
+      else if (out.regenerated) onEvent({ type: "regenerated" }, c);
+      onEvent({ type: "cookie-written", bytes }, c);
+    }
   }
 
   // The session is over: forget it on the server and in the browser.
   async #end(): Promise<void> {
     if (this.#loaded !== undefined) {
       await this.#mode.end(this.#loaded, this.#c);
+      this.#options.onEvent?.({ type: "signed-out" }, this.#c);
     }
     const cookies = this.#options.cookies;
     if (

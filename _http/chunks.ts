@@ -234,6 +234,7 @@ function expireChunks(
  * name the session may be using.
  *
  * @param carried The names the request sent.
+ * @returns The session cookie's size: names and values of what it set.
  * @throws {RangeError} When the value needs more chunks than allowed.
  */
 function writeChunked(
@@ -243,11 +244,12 @@ function writeChunked(
   value: string,
   seconds: number | undefined,
   carried: number,
-): void {
+): number {
   const encoded = encodeURIComponent(value);
   const lines: string[] = [];
   let used = 0;
-  if (cookies.wireName.length + encoded.length <= COOKIE_LIMIT) {
+  let size = cookies.wireName.length + encoded.length;
+  if (size <= COOKIE_LIMIT) {
     lines.push(line(cookies.session, encoded, seconds));
   } else {
     const pieces = encoded.length <= layout.max * layout.capacity
@@ -265,10 +267,13 @@ function writeChunked(
     });
     lines.push(line(cookies.session, "", 0));
     used = pieces.length;
+    // Each chunk's name is the plain one and two characters: ".0" to ".9".
+    size += used * (cookies.wireName.length + 2) - cookies.wireName.length;
   }
   expireChunks(lines, layout, used, carried);
   lines.push(line(cookies.exists, "1", seconds));
   emit(c, lines);
+  return size;
 }
 
 /** Expires the session cookie in either shape, and the exists cookie. */
@@ -304,8 +309,8 @@ export function chunkedCookies(
       value: string,
       seconds: number | undefined,
       carried: number,
-    ): void {
-      writeChunked(c, pair, layout, value, seconds, carried);
+    ): number {
+      return writeChunked(c, pair, layout, value, seconds, carried);
     },
     clear(c: Context, carried: number): void {
       clearChunked(c, pair, layout, carried);

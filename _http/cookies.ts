@@ -148,6 +148,8 @@ export interface SessionCookies extends CookiePair {
    * the browser closes when `seconds` is undefined; `carried` is what
    * `read` found. `sessionSeconds`, if given, is the session cookie's own
    * lifetime (a device-bound session's cookie lasts less than the session).
+   * Returns the session cookie's size as browsers count it: name and value,
+   * summed over its chunks.
    */
   write(
     c: Context,
@@ -155,7 +157,7 @@ export interface SessionCookies extends CookiePair {
     seconds: number | undefined,
     carried: number,
     sessionSeconds?: number,
-  ): void;
+  ): number;
   /** Expires every name the session cookie may use, and the exists cookie. */
   clear(c: Context, carried: number): void;
   /** Whether `name` is one of this middleware's cookie names. */
@@ -223,7 +225,7 @@ export function plainCookies(pair: CookiePair): SessionCookies {
       seconds: number | undefined,
       _carried?: number,
       sessionSeconds?: number,
-    ): void {
+    ): number {
       const encoded = encodeURIComponent(value);
       const size = pair.wireName.length + encoded.length;
       if (size > COOKIE_LIMIT) {
@@ -235,6 +237,7 @@ export function plainCookies(pair: CookiePair): SessionCookies {
         line(pair.session, encoded, sessionSeconds ?? seconds),
         line(pair.exists, "1", seconds),
       ]);
+      return size;
     },
     clear(c: Context): void {
       emit(c, [line(pair.session, "", 0), line(pair.exists, "", 0)]);

@@ -38,6 +38,12 @@ import {
   type SqlQuery,
 } from "./floors.ts";
 import { barChart } from "./chart.ts";
+import { withTelemetry } from "../otel.ts";
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 9);
 // Only the contenders whose name matches (bare Hono always runs), e.g.
@@ -106,6 +112,29 @@ for (const table of ["sessions", "floor_sessions"]) {
     await pgPool!.query(sql);
   }
 }
+
+// OpenTelemetry's SDK as an app runs it (issue 25), exporting nowhere:
+// metrics aggregated in memory and read once a minute, spans batched.
+// What a request pays is the instrumentation, the aggregation and the span
+// processing; the export itself happens off the request path.
+const discard = {
+  export: (_: unknown, done: (result: { code: 0 }) => void) =>
+    done({ code: 0 }),
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+const otelMeters = new MeterProvider({
+  readers: [
+    new PeriodicExportingMetricReader({
+      exporter: discard as never,
+      exportIntervalMillis: 60_000,
+    }),
+  ],
+});
+const otelTracers = new TracerProvider({
+  spanProcessors: [new BatchSpanProcessor({ exporter: discard as never })],
+});
+const telemetry = { meterProvider: otelMeters, tracerProvider: otelTracers };
 
 const ours = {
   read: (c: Ctx) => c.session.userId,
@@ -235,6 +264,14 @@ const contenders: Contender[] = [
     mw: () => session({ secret: SECRET }),
     ...ours,
   },
+  {
+    name: "ours: cookie + otel",
+    group: "ours",
+    kind: "iron",
+    cookieMode: true,
+    mw: () => session(withTelemetry({ secret: SECRET }, telemetry)),
+    ...ours,
+  },
   // Sessions of 1 KB and 10 KB in cookie mode (issue 17), and what
   // carrying cookies that big costs any app.
   ...[2, 4].map((count): Contender => ({
@@ -302,6 +339,27 @@ const contenders: Contender[] = [
     group: "ours",
     kind: "map",
     mw: () => session({ store: new MemoryStore({ sweepInterval: 0 }) }),
+    ...ours,
+  },
+  {
+    name: "ours: MemoryStore + otel",
+    group: "ours",
+    kind: "map",
+    mw: () =>
+      session(
+        withTelemetry(
+          { store: new MemoryStore({ sweepInterval: 0 }) },
+          telemetry,
+        ),
+      ),
+    ...ours,
+  },
+  {
+    name: "ours: MemoryStore + otel, no SDK",
+    group: "ours",
+    kind: "map",
+    mw: () =>
+      session(withTelemetry({ store: new MemoryStore({ sweepInterval: 0 }) })),
     ...ours,
   },
   {
@@ -574,6 +632,8 @@ if (pgPool) {
   await pgPool.end();
   await pgServer!.stop();
 }
+await otelMeters.shutdown();
+await otelTracers.shutdown();
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -690,6 +750,26 @@ for (const engine of ["PostgreSQL", "SQLite"]) {
     }x`
   );
   console.log(`- ${engine}: ${ratios.join(", ")}`);
+}
+// Issue 25: what telemetry adds, as multiples of the same row without it.
+console.log("");
+console.log(
+  "With @x/hono-session/otel, against the same store without it (issue 25):",
+);
+for (
+  const [row, base] of [
+    ["ours: cookie + otel", "ours: cookie"],
+    ["ours: MemoryStore + otel", "ours: MemoryStore"],
+    ["ours: MemoryStore + otel, no SDK", "ours: MemoryStore"],
+  ]
+) {
+  const ratios = scenarios.flatMap((s) => {
+    const a = cell(row!, s), b = cell(base!, s);
+    return a && b
+      ? [`${s} ${(a.us / b.us).toFixed(2)}x (+${(a.us - b.us).toFixed(1)} µs)`]
+      : [];
+  });
+  if (ratios.length) console.log(`- ${row}: ${ratios.join(", ")}`);
 }
 // Faster than every peer of the same kind, in every scenario.
 for (const r of runners.filter((r) => r.x.group === "ours" && !r.x.payload)) {

@@ -5,6 +5,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import {
   type Encoder,
   session,
+  type SessionEvent,
   type SessionOptions,
   type SessionRecord,
   type SessionStore,
@@ -14,6 +15,16 @@ import { storeKey } from "../_store_mode/ids.ts";
 export { storeKey };
 
 export const SECRET = "a-test-secret-that-is-long-enough-for-iron!";
+
+/**
+ * Whether an event is one of the routine reports of a session's life
+ * (created, regenerated, signed out, a cookie written), which come with
+ * every write: tests about refusals, expiry and conflicts leave them out.
+ */
+export function isLifecycle(event: SessionEvent): boolean {
+  return event.type === "created" || event.type === "regenerated" ||
+    event.type === "signed-out" || event.type === "cookie-written";
+}
 
 /** A store that answers asynchronously and counts its calls. */
 export class AsyncStore implements SessionStore {

@@ -94,3 +94,41 @@ Deno.test("layout: mod.ts only re-exports", async () => {
     );
   }
 });
+
+// OpenTelemetry stays in its own export: an app that never imports
+// @x/hono-session/otel loads none of it, and mod.ts keeps to Web Crypto,
+// hono and iron-webcrypto.
+for (const [name, entry] of Object.entries(config.exports)) {
+  if (name === "./otel") {
+    Deno.test("layout: the otel export reaches @opentelemetry/api (the check below can see it)", async () => {
+      const { stdout } = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json", entry],
+        cwd: root,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      assert.match(
+        new TextDecoder().decode(stdout),
+        /npm:\/@opentelemetry\/api@/,
+      );
+    });
+    continue;
+  }
+  Deno.test(`layout: export "${name}" reaches no OpenTelemetry module`, async () => {
+    const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: root,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    assert.ok(success, `deno info ${entry}`);
+    const { modules } = JSON.parse(new TextDecoder().decode(stdout)) as {
+      modules: Module[];
+    };
+    // npm packages appear as modules `npm:/name@version`.
+    const reached = modules.map((m) => m.specifier).filter((s) =>
+      s.includes("@opentelemetry/") || /\/_?otel(\.ts|\/)/.test(s)
+    );
+    assert.deepEqual(reached, []);
+  });
+}

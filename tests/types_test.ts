@@ -36,6 +36,7 @@ const FIXTURES = [
   "json_check.ts",
   "json_global_check.ts",
   "strict_app_check.ts",
+  "otel_check.ts",
 ];
 const strictConfig = writeStrictConfig();
 const checks = new Map<string, Promise<{ ok: boolean; output: string }>>();

@@ -1,6 +1,9 @@
 // Builds the npm package: ESM JavaScript plus .d.ts declarations, with
 // `iron-webcrypto` as a dependency and `hono` as a peer dependency (the
-// app's own Hono: a second copy would give Context two distinct types), and
+// app's own Hono: a second copy would give Context two distinct types),
+// `@opentelemetry/api` an optional peer dependency (only the ./otel entry
+// imports it, and it must be the app's own copy: OpenTelemetry's API finds
+// the app's SDK through a global that a newer copy may refuse), and
 // README.md and LICENSE beside them. One build for every runtime test.
 // Usage:
 //   deno task build:npm
@@ -29,6 +32,9 @@ const HONO_PEER = "^4.12.4";
 // The Hono the declarations are compiled against (the newest 4.x).
 const honoForBuild = "^4.13.0";
 const iron = "^2.0.0";
+// The OpenTelemetry API the ./otel entry is written against (the same
+// range as deno.json's import map).
+const otelApi = "^1.9.0";
 
 async function run(cmd: string, args: string[], cwd: string): Promise<void> {
   const { success, stderr, stdout } = await new Deno.Command(cmd, {
@@ -123,6 +129,7 @@ await run("npm", [
   "typescript@5.9.3",
   `hono@${honoForBuild}`,
   `iron-webcrypto@${iron}`,
+  `@opentelemetry/api@${otelApi}`,
   // The ./testing entry registers its cases with node:test and node:assert.
   "@types/node@^20",
 ], stage);
@@ -163,7 +170,8 @@ await Deno.writeTextFile(
       type: "module",
       exports,
       dependencies: { "iron-webcrypto": iron },
-      peerDependencies: { hono: HONO_PEER },
+      peerDependencies: { hono: HONO_PEER, "@opentelemetry/api": otelApi },
+      peerDependenciesMeta: { "@opentelemetry/api": { optional: true } },
     },
     null,
     2,

@@ -8,6 +8,11 @@
 //     workerd (miniflare), each over a loopback socket;
 //   - on workerd, runs SqlStore on a D1 database (miniflare's): the store
 //     conformance kit inside the worker, the scenarios, D1's row limit.
+// With the newest Hono it also type-checks a telemetry setup (the ./otel
+// entry with the SDK's providers) and runs it on Node with the SDK,
+// @hono/otel and a Prometheus scrape (tests/runtimes/otel_node.mjs); the
+// tarball must import @opentelemetry/api only from the ./otel entry, as
+// an optional peer dependency.
 // Then it runs the store conformance suite on Node against DenoKvStore over
 // @deno/kv (newest Hono), and against SqlStore on bun:sqlite under Bun.
 // Ends with "N passed, M failed"; exits non-zero on any failure.
@@ -112,6 +117,41 @@ count(
   oldestHono !== undefined && manifest.dependencies?.hono === undefined,
   manifestText.out,
 );
+// The ./otel entry's only dependency, @opentelemetry/api, is an optional
+// peer: the app's own copy (through which its SDK is found), and nothing
+// to install for apps that do not use OpenTelemetry.
+const withMeta = manifest as typeof manifest & {
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+};
+count(
+  "npm package: @opentelemetry/api is an optional peer dependency, and no other OpenTelemetry package is needed",
+  manifest.peerDependencies?.["@opentelemetry/api"] !== undefined &&
+    withMeta.peerDependenciesMeta?.["@opentelemetry/api"]?.optional === true &&
+    !Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+      .some((name) =>
+        name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api"
+      ),
+  manifestText.out,
+);
+// Only the ./otel entry's files import it.
+const importers: string[] = [];
+for (const line of listing.out.split("\n")) {
+  const file = line.trim();
+  if (!file.endsWith(".js")) continue;
+  const text = await run("tar", ["xzf", `${root}dist/${tarball}`, "-O", file], {
+    cwd: root,
+    quiet: true,
+  });
+  if (/from\s*["']@opentelemetry\//.test(text.out)) {
+    importers.push(file.replace(/^package\//, ""));
+  }
+}
+count(
+  "npm package: only otel.js and _otel/ import @opentelemetry/api",
+  importers.length > 0 &&
+    importers.every((f) => f === "otel.js" || f.startsWith("_otel/")),
+  importers.join(", "),
+);
 
 // The build folder is not for installing: npm links a folder, and Node
 // would then resolve hono and iron-webcrypto beside it, not in the app. Its
@@ -181,6 +221,18 @@ async function stageProject(dir: string): Promise<void> {
     `${dir}/tsconfig.global.json`,
     tsconfig(["consumer/global_check.ts"], { noEmit: true }),
   );
+  await Deno.copyFile(
+    `${root}tests/runtimes/consumer/otel_check.ts`,
+    `${dir}/consumer/otel_check.ts`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/tsconfig.otel.json`,
+    tsconfig(["consumer/otel_check.ts"], {
+      noEmit: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+    }),
+  );
 }
 await stageProject(work);
 await Deno.writeTextFile(
@@ -200,6 +252,14 @@ await Deno.writeTextFile(
         "miniflare": "3.20250718.2",
         "typescript": "5.9.3",
         "@types/node": "^20",
+        // The app's OpenTelemetry, for the ./otel entry (main project
+        // only): the SDK, @hono/otel's request spans, a Prometheus scrape.
+        "@opentelemetry/api": "^1.10.0",
+        "@opentelemetry/sdk-metrics": "^3.1.1",
+        "@opentelemetry/sdk-trace": "^3.1.1",
+        "@opentelemetry/context-async-hooks": "^3.1.1",
+        "@opentelemetry/exporter-prometheus": "^0.301.0",
+        "@hono/otel": "^1.1.2",
       },
     },
     null,
@@ -313,6 +373,20 @@ for (const { dir, hono } of projects) {
   }
   const node = await run("node", ["node.mjs", hono], { cwd: dir });
   tally(node.out, node.ok, `node scenarios (hono ${hono})`);
+  // The ./otel entry, in the main project (which has the app's SDK).
+  if (dir === work) {
+    const tscOtel = await run("node", [tsc, "-p", "tsconfig.otel.json"], {
+      cwd: dir,
+      quiet: true,
+    });
+    count(
+      `npm consumer (hono ${hono}): tsc type-checks a telemetry setup with the SDK's providers (strictest options, @ts-expect-error cases)`,
+      tscOtel.ok,
+      tscOtel.out,
+    );
+    const otel = await run("node", ["otel_node.mjs", hono], { cwd: dir });
+    tally(otel.out, otel.ok, `otel on node (hono ${hono})`);
+  }
   const bun = await run(`${work}/node_modules/.bin/bun`, ["bun.mjs", hono], {
     cwd: dir,
   });

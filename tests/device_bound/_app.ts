@@ -11,6 +11,7 @@ import {
 } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import type { Fetcher } from "../../_testing/jar.ts";
+import { isLifecycle } from "../_helpers.ts";
 
 export interface DeviceApp {
   app: Fetcher;
@@ -32,7 +33,9 @@ export function deviceApp(
     .use(session<{ userId?: string; n?: number }>({
       store,
       deviceBound,
-      onEvent: (e) => events.push(e),
+      // The protocol's events and refusals; not the routine lifecycle
+      // events that come with every write.
+      onEvent: (e) => void (!isLifecycle(e) && events.push(e)),
       ...extra,
     }))
     .post("/login", (c) => {

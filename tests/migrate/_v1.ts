@@ -31,6 +31,14 @@ export const MOVED: SessionEvent = {
 };
 
 /** The secret both libraries are given (1.x needs 32 characters too). */
+/**
+ * A listener keeping the events these tests follow: every one but the size
+ * of each cookie written, which comes with every write.
+ */
+export function recorder(events: SessionEvent[]): (e: SessionEvent) => void {
+  return (e) => void (e.type !== "cookie-written" && events.push(e));
+}
+
 export const V1_SECRET = "the-secret-hono-session-1.x-was-given";
 
 /** The options 1.2.0 takes that matter here. */

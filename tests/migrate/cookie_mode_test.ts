@@ -11,7 +11,15 @@ import type { SessionEvent } from "../../mod.ts";
 import { Keyring } from "../../_cookie_mode/keyring.ts";
 import { IronKey } from "../../_cookie_mode/iron.ts";
 import { withFakeTime } from "../_helpers.ts";
-import { Browser, LOADED, MOVED, ourApp, V1_SECRET, v1App } from "./_v1.ts";
+import {
+  Browser,
+  LOADED,
+  MOVED,
+  ourApp,
+  recorder,
+  V1_SECRET,
+  v1App,
+} from "./_v1.ts";
 
 const V1 = "hono-session@1";
 const OTHER = "another-secret-another-secret-another-1";
@@ -53,7 +61,7 @@ function withEvents(events: SessionEvent[]) {
   return {
     secret: V1_SECRET,
     migrateFrom: V1,
-    onEvent: (e: SessionEvent) => void events.push(e),
+    onEvent: recorder(events),
   } as const;
 }
 
@@ -149,7 +157,7 @@ Deno.test("v1 cookie: each secret of a rotation list opens it; a secret not list
   browser.app = ourApp({
     secret: [V1_SECRET, OTHER],
     migrateFrom: V1,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorder(events),
   });
   assert.equal(await browser.step("GET /me"), "200 ada");
   assert.deepEqual(events, [LOADED, { type: "rotated-secret", keyIndex: 1 }]);
@@ -161,7 +169,7 @@ Deno.test("v1 cookie: each secret of a rotation list opens it; a secret not list
   const elsewhere = ourApp({
     secret: V1_SECRET,
     migrateFrom: V1,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorder(events),
   });
   const res = await elsewhere.request("/me", {
     headers: { cookie: `sid=${v1Cookie}` },
@@ -340,7 +348,7 @@ Deno.test("v1 cookie: without migrateFrom it is no session, as before", async ()
   const events: SessionEvent[] = [];
   browser.app = ourApp({
     secret: V1_SECRET,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorder(events),
   });
   assert.equal(await browser.step("GET /me"), "401 Unauthorised");
   assert.deepEqual(events, [{ type: "invalid-cookie", reason: "bad-seal" }]);
@@ -429,7 +437,7 @@ Deno.test("v1 cookie: a custom encoder gets 1.x's flat object back and migrateFr
   browser.app = ourApp({
     secret: V1_SECRET,
     encoder,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorder(events),
   });
   assert.equal(await browser.step("GET /me"), "401 Unauthorised");
   assert.deepEqual(events, [{ type: "invalid-cookie", reason: "bad-record" }]);
@@ -439,7 +447,7 @@ Deno.test("v1 cookie: a custom encoder gets 1.x's flat object back and migrateFr
     secret: V1_SECRET,
     encoder,
     migrateFrom: V1,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorder(events),
   });
   assert.equal(
     await browser.step("GET /state"),

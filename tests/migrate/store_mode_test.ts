@@ -21,6 +21,7 @@ import {
   LOADED,
   MOVED,
   ourApp,
+  recorder,
   routes,
   type SharedStore,
   sharedStores,
@@ -73,7 +74,7 @@ for (const shared of sharedStores) {
       browser.app = ourApp({
         store: s.store,
         migrateFrom: V1,
-        onEvent: (e) => void events.push(e),
+        onEvent: recorder(events),
       });
       clock.tick(60_000);
       assert.equal(await browser.step("GET /me"), "200 ada");
@@ -138,7 +139,7 @@ for (const shared of sharedStores) {
       browser.app = ourApp({
         store: s.store,
         migrateFrom: V1,
-        onEvent: (e) => void events.push(e),
+        onEvent: recorder(events),
       });
       clock.tick(_expires - clock.now() - 1);
       assert.equal(await browser.step("GET /me"), "200 ada");
@@ -162,7 +163,7 @@ for (const shared of sharedStores) {
         store: s.store,
         migrateFrom: V1,
         idleTimeout: 600,
-        onEvent: (e) => void events.push(e),
+        onEvent: recorder(events),
       });
       clock.tick(3600_000); // 1.x kept no activity: idle since 1.x counts not
       assert.equal(await browser.step("GET /me"), "200 ada");
@@ -300,7 +301,7 @@ for (const shared of sharedStores) {
     const app = ourApp({
       store: s.store,
       migrateFrom: V1,
-      onEvent: (e) => void events.push(e),
+      onEvent: recorder(events),
     });
     for (const value of garbage) {
       const uuid = crypto.randomUUID();
@@ -457,7 +458,7 @@ for (const shared of sharedStores) {
     const app = ourApp({
       store: s.store,
       migrateFrom: V1,
-      onEvent: (e) => void events.push(e),
+      onEvent: recorder(events),
     }, gates);
     browser.app = app;
     const slow = browser.tab();
@@ -492,7 +493,7 @@ for (const shared of sharedStores) {
       store: s.store,
       migrateFrom: V1,
       idleTimeout: 600,
-      onEvent: (e) => void events.push(e),
+      onEvent: recorder(events),
     }, gates);
     const a = browser.tab();
     const b = browser.tab();

@@ -11,7 +11,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from "../../mod.ts";
-import { Jar } from "../_helpers.ts";
+import { isLifecycle, Jar } from "../_helpers.ts";
 
 /**
  * A store over a Map whose answers a test can script: `answer` replaces
@@ -52,7 +52,7 @@ function app(store: SessionStore, events: SessionEvent[]) {
     .use(
       session<{ n?: number }>({
         store: store as SessionStore,
-        onEvent: (event) => void events.push(event),
+        onEvent: (event) => void (!isLifecycle(event) && events.push(event)),
       }),
     )
     .get("/n", (c) => c.text(String(c.session.n ?? "-")))
@@ -136,7 +136,7 @@ for (const async of [false, true]) {
       .use(
         session<{ n?: number; theme?: string }>({
           store,
-          onEvent: (event) => void events.push(event),
+          onEvent: (event) => void (!isLifecycle(event) && events.push(event)),
         }),
       )
       .post("/n", (c) => {

@@ -177,30 +177,71 @@ export async function startServe(
   return server;
 }
 
-// Sends requests on fresh connections (the kernel hands each to one of the
-// workers) until `workers` different x-worker headers have come back.
+// Sends requests on fresh connections until `workers` different x-worker
+// headers have come back.
 async function allWorkersUp(
   server: ServeProcess,
   workers: number,
 ): Promise<void> {
   const seen = new Set<string>();
-  const deadline = Date.now() + 20_000;
-  while (seen.size < workers) {
-    if (Date.now() > deadline) {
+  await sendUntil(
+    `deno serve: all ${workers} workers answer`,
+    () => seen.size === workers,
+    async () => {
+      const res = await fetchOnce(server.url + "/");
+      const worker = res.headers.get("x-worker");
+      if (worker === null) {
+        throw new Error(
+          `deno serve: the server sends no x-worker header (status ${res.status})`,
+        );
+      }
+      seen.add(worker);
+      if (seen.size < workers) await new Promise((r) => setTimeout(r, 20));
+    },
+    {
+      requests: Infinity,
+      detail: () =>
+        `${seen.size} of ${workers} answered; what deno serve printed:\n${server.stderr}`,
+    },
+  );
+}
+
+/**
+ * Calls `send` (which sends a request on a connection of its own) again
+ * and again until `done()` holds; returns how many times it called it.
+ * Throws, saying `what` did not happen, after `requests` calls or `ms`
+ * milliseconds. Under `deno serve --parallel` the kernel gives each new
+ * connection to one of the workers (on Linux, SO_REUSEPORT picks by a hash
+ * of the connection's addresses and ports), so nothing keeps a dozen in a
+ * row from going to the same worker: a test that needs answers from every
+ * worker sends until it has them, never a fixed number of requests.
+ */
+export async function sendUntil(
+  what: string,
+  done: () => boolean,
+  send: () => Promise<unknown>,
+  { requests = 300, ms = 30_000, detail }: {
+    requests?: number;
+    ms?: number;
+    /** More to say when the bound is reached. */
+    detail?: () => string;
+  } = {},
+): Promise<number> {
+  const start = Date.now();
+  let sent = 0;
+  while (!done()) {
+    if (sent >= requests || Date.now() - start >= ms) {
+      const seconds = ((Date.now() - start) / 1000).toFixed(1);
       throw new Error(
-        `deno serve: ${seen.size} of ${workers} workers answered within 20 s:\n${server.stderr}`,
+        `${what}: not yet after ${sent} request(s) in ${seconds} s${
+          detail ? `; ${detail()}` : ""
+        }`,
       );
     }
-    const res = await fetchOnce(server.url + "/");
-    const worker = res.headers.get("x-worker");
-    if (worker === null) {
-      throw new Error(
-        `deno serve: the server sends no x-worker header (status ${res.status})`,
-      );
-    }
-    seen.add(worker);
-    if (seen.size < workers) await new Promise((r) => setTimeout(r, 20));
+    await send();
+    sent++;
   }
+  return sent;
 }
 
 /** A response, with its body read. */

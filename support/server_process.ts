@@ -42,20 +42,46 @@ export async function startServer(
   };
 }
 
+/** The demo's own configuration (examples/demo.json), with its tasks. */
+export const DEMO_CONFIG: string =
+  new URL("../examples/demo.json", import.meta.url).pathname;
+
+/** A task of examples/demo.json, read so that tests run what it runs. */
+export interface DemoTask {
+  /** The words of its command, as written. */
+  words: string[];
+  /** Its permission flags (`--allow-...`). */
+  permissions: string[];
+  /** The script it runs, as an absolute path. */
+  script: string;
+}
+
+/** Reads the task `name` of examples/demo.json. */
+export async function demoTask(name: string): Promise<DemoTask> {
+  const config = JSON.parse(await Deno.readTextFile(DEMO_CONFIG));
+  const task = config.tasks[name];
+  const words: string[] = (task.command ?? task).trim().split(/\s+/);
+  return {
+    words,
+    permissions: words.filter((word) => word.startsWith("--allow-")),
+    script: new URL(words.at(-1)!, `file://${DEMO_CONFIG}`).pathname,
+  };
+}
+
 /**
- * Runs the demo as `deno task demo` does, in `cwd` (its .data/ lives
- * there), on `port` ("0": any free one).
+ * Runs the demo as `deno task -c examples/demo.json demo` does (its
+ * configuration, its permissions), in `cwd` (its .data/ lives there), on
+ * `port` ("0": any free one).
  */
-export function startDemo(cwd: string, port = "0"): Promise<ServerProcess> {
-  return startServer([
-    "--config",
-    new URL("../deno.json", import.meta.url).pathname,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.data",
-    "--allow-write=.data",
-    new URL("../examples/demo.ts", import.meta.url).pathname,
-  ], { cwd, env: { PORT: port } });
+export async function startDemo(
+  cwd: string,
+  port = "0",
+): Promise<ServerProcess> {
+  const task = await demoTask("demo");
+  return startServer(
+    ["--config", DEMO_CONFIG, ...task.permissions, task.script],
+    { cwd, env: { PORT: port } },
+  );
 }
 
 /** Serves `fetch` on a free loopback port and prints the port (fixtures). */
@@ -86,6 +112,8 @@ export interface ServeProcess extends ServerProcess {
 export async function startServe(
   script: string,
   options: {
+    /** A configuration file (default: the repository's deno.json). */
+    config?: string;
     flags?: string[];
     workers?: number;
     env?: Record<string, string>;
@@ -102,7 +130,7 @@ export async function startServe(
       "--port",
       "0",
       "--config",
-      new URL("../deno.json", import.meta.url).pathname,
+      options.config ?? new URL("../deno.json", import.meta.url).pathname,
       ...(options.flags ?? ["--allow-all"]),
       script,
     ],

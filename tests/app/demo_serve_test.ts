@@ -7,26 +7,23 @@
 // refused before anything listens.
 import assert from "node:assert/strict";
 import {
+  DEMO_CONFIG,
+  demoTask,
   fetchOnce,
   sendUntil,
   type ServeProcess,
   startServe,
 } from "../../support/server_process.ts";
 
-const SCRIPT = new URL("../../examples/demo_serve.ts", import.meta.url)
-  .pathname;
-
-// The permission flags of `deno task demo:parallel`, read from deno.json
-// so that the test follows the task.
-async function taskFlags(): Promise<string[]> {
-  const config = JSON.parse(
-    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
-  );
-  const words: string[] = config.tasks["demo:parallel"].trim().split(/\s+/);
-  assert.deepEqual(words.slice(0, 3), ["deno", "serve", "--parallel"]);
-  assert.equal(words.at(-1), "examples/demo_serve.ts");
-  return words.filter((word) => word.startsWith("--allow-"));
-}
+// `deno task demo:parallel` of examples/demo.json: its script and its
+// permission flags, so that the test follows the task.
+const task = await demoTask("demo:parallel");
+assert.deepEqual(task.words.slice(0, 2), ["deno", "serve"]);
+assert.ok(task.words.includes("--parallel"));
+assert.equal(
+  task.script,
+  new URL("../../examples/demo_serve.ts", import.meta.url).pathname,
+);
 
 /** A browser whose every request opens a new connection. */
 class Browser {
@@ -85,9 +82,10 @@ async function withDemo(
 ): Promise<void> {
   const cwd = await Deno.makeTempDir({ prefix: "hono-session-demo-serve-" });
   try {
-    const server = await startServe(SCRIPT, {
+    const server = await startServe(task.script, {
+      config: DEMO_CONFIG,
       workers: 2,
-      flags: await taskFlags(),
+      flags: task.permissions,
       env,
       cwd,
     });
@@ -181,9 +179,9 @@ for (
           "--port",
           "0",
           "--config",
-          new URL("../../deno.json", import.meta.url).pathname,
-          ...await taskFlags(),
-          SCRIPT,
+          DEMO_CONFIG,
+          ...task.permissions,
+          task.script,
         ],
         cwd,
         env: { ...env, NO_COLOR: "1" },
@@ -193,7 +191,12 @@ for (
       const err = new TextDecoder().decode(stderr);
       assert.equal(code, 1, err);
       assert.match(err, message);
-      assert.match(err, /run one process: deno task demo/);
+      assert.match(
+        err,
+        /or run one process: deno task --config examples\/demo\.json demo$/m,
+      );
+      // Said once, by the first worker that loaded the module.
+      assert.equal(err.match(/^demo: /gm)?.length, 1, err);
       assert.doesNotMatch(err, /Uncaught|Listening/, "a message, no server");
     } finally {
       await Deno.remove(cwd, { recursive: true });

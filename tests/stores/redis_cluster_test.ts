@@ -272,7 +272,7 @@ if (!redisClusterAvailable && redisClusterRequired) {
       });
     });
 
-    Deno.test(`RedisStore on Redis Cluster (${name}): the commands each request sends, one slot or spread, as README counts them`, async () => {
+    Deno.test(`RedisStore on Redis Cluster (${name}): the commands each request sends, one slot or spread, as docs/stores.md counts them`, async () => {
       await withClient(connect, async ({ client }) => {
         for (const tagged of [true, false]) {
           let sent = 0;

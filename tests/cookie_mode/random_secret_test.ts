@@ -10,7 +10,11 @@ import {
   type Globals,
   productionSign,
 } from "../../_cookie_mode/random_secret.ts";
-import { fetchOnce, startServe } from "../../support/server_process.ts";
+import {
+  fetchOnce,
+  sendUntil,
+  startServe,
+} from "../../support/server_process.ts";
 
 const root = new URL("../../", import.meta.url);
 const fixture = new URL("../fixtures/random_secret_app.ts", import.meta.url)
@@ -192,19 +196,25 @@ Deno.test("random secret: under deno serve --parallel, a worker that is sent ano
   try {
     // Each request on a connection of its own, so either worker may take
     // it; every one writes the session, so each worker seals cookies. Sooner
-    // or later a worker that has sealed is sent the other's cookie.
+    // or later a worker that has sealed is sent the other's cookie: later
+    // when the kernel gives one worker many connections in a row.
     let cookie = "";
-    for (let i = 0; i < 60 && !WARNING.test(server.stderr); i++) {
-      const res = await fetchOnce(`${server.url}/count`, {
-        method: "POST",
-        headers: cookie ? { cookie } : {},
-      });
-      const sid = res.headers.getSetCookie().find((line) =>
-        line.startsWith("sid=")
-      );
-      if (sid) cookie = sid.slice(0, sid.indexOf(";"));
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await sendUntil(
+      "a worker was sent the other's cookie and said so",
+      () => WARNING.test(server.stderr),
+      async () => {
+        const res = await fetchOnce(`${server.url}/count`, {
+          method: "POST",
+          headers: cookie ? { cookie } : {},
+        });
+        const sid = res.headers.getSetCookie().find((line) =>
+          line.startsWith("sid=")
+        );
+        if (sid) cookie = sid.slice(0, sid.indexOf(";"));
+        await new Promise((r) => setTimeout(r, 10));
+      },
+      { detail: () => `what the workers printed:\n${server.stderr}` },
+    );
     const output = server.stderr;
     const warnings = output.split("\n").filter((line) => WARNING.test(line));
     assert.ok(warnings.length >= 1, output);

@@ -428,8 +428,20 @@ if (!redisClusterAvailable && redisClusterRequired) {
             const c = {};
             await process.get("old", c);
             sent = 0;
-            void process.replace("old", "new", tied({ v: 2 }, "u"), c);
-            while (sent < dieAt) await new Promise((r) => setTimeout(r, 1));
+            // The move stops at its nth command; one that settles before it
+            // sent that many took another path than the one counted above.
+            let settled = false;
+            const move = process.replace("old", "new", tied({ v: 2 }, "u"), c)
+              .then(() => "done", (e) => `failed: ${e}`)
+              .finally(() => settled = true);
+            while (sent < dieAt && !settled) {
+              await new Promise((r) => setTimeout(r, 1));
+            }
+            if (sent < dieAt) {
+              assert.fail(
+                `${what}: the move sent ${sent} command(s), then ${await move}`,
+              );
+            }
             const done = dieAt > 3; // the old record went at command 3
             assert.deepEqual(
               (await store.get("old"))?.data,

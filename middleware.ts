@@ -16,6 +16,7 @@ import {
 import { CookieMode } from "./_cookie_mode/mode.ts";
 import { StoreMode } from "./_store_mode/mode.ts";
 import { DeviceBound } from "./_device_bound/device_bound.ts";
+import { resolveDeviceBound } from "./_device_bound/options.ts";
 
 /**
  * Creates the session middleware. Handlers after it read and write
@@ -61,12 +62,14 @@ export function session<
   options?: SessionOptions,
 ): MiddlewareHandler<{ Variables: { session: Session & T } }> {
   const resolved = resolveOptions(options);
+  // Checked against the options above: it needs their store and cookie.
+  const deviceBound = resolveDeviceBound(options?.deviceBound, resolved);
   const store = resolved.store;
   const storeMode = store && new StoreMode(resolved, store);
   // Device binding (store mode only) wraps the store mode, and answers
   // its own registration and refresh requests.
-  const bound = storeMode && resolved.deviceBound &&
-    new DeviceBound(resolved, resolved.deviceBound, store, storeMode);
+  const bound = storeMode && deviceBound &&
+    new DeviceBound(resolved, deviceBound, store, storeMode);
   const mode: Mode<unknown> = (bound ? bound.mode : storeMode ??
     new CookieMode(resolved)) as Mode<unknown>;
   return async function sessionMiddleware(c, next): Promise<Response | void> {

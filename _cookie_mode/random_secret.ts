@@ -46,11 +46,6 @@ export function warnRandomSecret(reason: string): void {
   );
 }
 
-/** Whether the warning was printed in this process (for tests). */
-export function randomSecretWarned(): boolean {
-  return warned;
-}
-
 // The variable's value, or undefined when it is unset or cannot be read
 // without asking (Deno without the permission) or at all.
 function readEnv(globals: Globals, name: string): string | undefined {

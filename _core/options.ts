@@ -15,10 +15,6 @@ import {
   type SessionCookies,
 } from "../_http/cookies.ts";
 import {
-  type DeviceBoundSettings,
-  resolveDeviceBound,
-} from "../_device_bound/options.ts";
-import {
   chunkedCookies,
   DEFAULT_CHUNKS,
   isChunkName,
@@ -60,10 +56,13 @@ export interface ResolvedOptions {
   readonly cookies: SessionCookies;
   /** Whether cookies outlive the browser, unless a session chose. */
   readonly persistent: boolean;
+  /**
+   * The session cookie's attributes, checked, with the defaults filled in
+   * (device binding names the cookie by them).
+   */
+  readonly cookieOptions: Readonly<CookieAttributes>;
   /** Whose sessions are also read and moved to ours, if anyone's. */
   readonly migrateFrom: MigrateFrom | undefined;
-  /** Device-bound sessions, if on (store mode). */
-  readonly deviceBound: DeviceBoundSettings | undefined;
 }
 
 /** The libraries whose sessions `migrateFrom` reads. */
@@ -702,12 +701,6 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       `session(): existsCookieName "${existsWireName}" is the name of one of the session cookie's chunks (cookieChunks); choose another name`,
     );
   }
-  const deviceBound = resolveDeviceBound(options.deviceBound, {
-    store,
-    wireName,
-    cookieOptions,
-    checkSeconds: checkMaxAge,
-  });
   return Object.freeze({
     store,
     encoder,
@@ -722,7 +715,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
       ? plainCookies(pair)
       : chunkedCookies(pair, cookieName, cookieOptions, maxChunks),
     persistent,
+    cookieOptions: Object.freeze(cookieOptions),
     migrateFrom,
-    deviceBound,
   });
 }

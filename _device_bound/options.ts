@@ -2,8 +2,8 @@
 // mode with a store that moves sessions in one checked step, a lifetime, a
 // challenge timeout, two paths the session cookie reaches, the algorithms.
 import type { DeviceBoundOptions } from "../session_device_bound_options.ts";
-import type { SessionStore } from "../session_store.ts";
 import type { CookieAttributes } from "../_http/cookies.ts";
+import { checkMaxAge, type ResolvedOptions } from "../_core/options.ts";
 import { type Algorithm, ALGORITHMS } from "./proof.ts";
 import { isPlainString } from "./headers.ts";
 
@@ -20,16 +20,6 @@ export interface DeviceBoundSettings {
   readonly cookieName: string;
   /** The cookie's attributes as the session config lists them. */
   readonly cookieAttributes: string;
-}
-
-/** What the check needs from the other options. */
-export interface DeviceBoundContext {
-  store: SessionStore | undefined;
-  /** The session cookie's name on the wire, prefix included. */
-  wireName: string;
-  cookieOptions: CookieAttributes;
-  /** Checks a number of seconds (above 0, at most 400 days); returns it. */
-  checkSeconds(value: unknown, what: string): number;
 }
 
 const KEYS: Record<keyof DeviceBoundOptions, true> = {
@@ -101,13 +91,13 @@ function attributes(a: CookieAttributes): string {
 }
 
 /**
- * Checks `value` (the deviceBound option) and returns its settings, or
- * undefined when it is off. Throws a TypeError or RangeError saying what
- * to change.
+ * Checks `value` (the deviceBound option) against the other options,
+ * already resolved, and returns its settings, or undefined when it is off.
+ * Throws a TypeError or RangeError saying what to change.
  */
 export function resolveDeviceBound(
   value: unknown,
-  context: DeviceBoundContext,
+  resolved: ResolvedOptions,
 ): DeviceBoundSettings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value !== true) {
@@ -129,7 +119,8 @@ export function resolveDeviceBound(
       }
     }
   }
-  const { store, wireName, cookieOptions, checkSeconds } = context;
+  const { store, cookieOptions } = resolved;
+  const wireName = resolved.cookies.wireName;
   if (store === undefined) {
     throw new TypeError(
       "session(): deviceBound needs a store. A device-bound session ends on the server as soon as its device stops proving it holds the key, and a cookie-mode session cannot be ended on the server (a copy of the cookie stays valid until maxAge). Give session() a store (MemoryStore, DenoKvStore, RedisStore, SqlStore), or leave deviceBound out",
@@ -148,8 +139,8 @@ export function resolveDeviceBound(
   const options = (value === true ? {} : value) as DeviceBoundOptions;
   const lifetime = options.lifetime === undefined
     ? 600
-    : checkSeconds(options.lifetime, "session(): deviceBound.lifetime");
-  const challenge = options.challengeTimeout === undefined ? 60 : checkSeconds(
+    : checkMaxAge(options.lifetime, "session(): deviceBound.lifetime");
+  const challenge = options.challengeTimeout === undefined ? 60 : checkMaxAge(
     options.challengeTimeout,
     "session(): deviceBound.challengeTimeout",
   );

@@ -125,13 +125,8 @@ export class StoreMode implements Mode<StoreHandle> {
   }
 
   /** The key the store keeps the session with id `token` under. */
-  #keyOf(token: string): string {
-    return storeKey(token) + this.#suffix;
-  }
-
-  /** The key the store keeps the session with id `token` under. */
   keyFor(token: string): string {
-    return this.#keyOf(token);
+    return storeKey(token) + this.#suffix;
   }
 
   /**
@@ -184,7 +179,7 @@ export class StoreMode implements Mode<StoreHandle> {
       return undefined;
     }
     const known = this.#keys.get(token);
-    const key = known ?? this.#keyOf(token);
+    const key = known ?? this.keyFor(token);
     const got = this.#store.get(key, c);
     // A synchronous store (a Map, MemoryStore) is not awaited: no extra turn.
     const stored = isThenable(got) ? await got : got;
@@ -281,7 +276,7 @@ export class StoreMode implements Mode<StoreHandle> {
     const replace = move ? store.replace : undefined;
     const keep = base !== undefined && !move;
     const token = keep ? base.token : next ?? randomToken();
-    const key = keep ? base.key : this.#keyOf(token);
+    const key = keep ? base.key : this.keyFor(token);
     // A 1.x session this request only read (its activity written back):
     // if another request moved or ended it meanwhile, there is nothing to
     // save and nothing to refuse. The browser keeps the cookie it has, and

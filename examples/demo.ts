@@ -5,17 +5,25 @@
  * devices (and which are bound to their device) and sign them out, sign
  * out.
  *
- * Run it with `deno task demo`, then open http://localhost:8000.
+ * Run it from the repository's root with
+ * `deno task --config examples/demo.json demo` (with Node alone:
+ * `npx -y deno@2.9.6 task --config examples/demo.json demo`), then open
+ * http://localhost:8000. examples/demo.json is the demo's own
+ * configuration: it imports Hono, iron-webcrypto and this package's modules
+ * and nothing else, so a first run downloads those and not the test and
+ * benchmark tools of the repository's deno.json (`deno task demo` there is
+ * the same task, after installing all of them). Its tasks run in
+ * examples/.
  *
  * Environment:
  * - `PORT`: the port to listen on (default 8000).
  * - `SESSION_MODE`: where sessions live.
- *   - `kv` (default): Deno KV in the file `.data/demo.kv`, so sessions
- *     survive a restart of the demo. `SESSION_KV_PATH` picks another file.
- *     `deno task demo` may only read and write under `.data/`, so there it
- *     must be a path under `.data/`; for a file elsewhere run the demo with
- *     wider permissions: `deno run -A examples/demo.ts`. The demo refuses,
- *     saying so, a path it may not use.
+ *   - `kv` (default): Deno KV in the file `.data/demo.kv` (under examples/),
+ *     so sessions survive a restart of the demo. `SESSION_KV_PATH` picks
+ *     another file. The task may only read and write under `.data/`, so
+ *     there it must be a path under `.data/`; for a file elsewhere, run the
+ *     demo with that folder allowed (the refusal prints the command). The
+ *     demo refuses, saying so, a path it may not use.
  *   - `memory`: a `MemoryStore` in this process.
  *   - `cookie`: sealed into the cookie itself; set `SESSION_SECRET` (32+
  *     characters) to keep them valid across restarts.
@@ -302,8 +310,8 @@ export async function settingsFromEnv(
   }
 }
 
-// `deno task demo` may read and write only under .data/: a KV file
-// elsewhere would die on a permission error, so say what to do instead.
+// The demo task may read and write only under .data/: a KV file elsewhere
+// would die on a permission error, so say what to do instead.
 function refuseUnlessWritable(path: string, dir: string): void {
   const allowed = (["read", "write"] as const).every((name) =>
     Deno.permissions.querySync({ name, path: dir }).state === "granted"
@@ -311,8 +319,8 @@ function refuseUnlessWritable(path: string, dir: string): void {
   if (!allowed) {
     throw new Error(
       `SESSION_KV_PATH is "${path}", but this process may not read and write "${dir}". ` +
-        "`deno task demo` may only use .data/: pick a path under .data/, " +
-        "or run the demo with wider permissions: deno run -A examples/demo.ts",
+        "Pick a path under .data/, or let the demo use that folder (from the repository's root): " +
+        `deno run --config examples/demo.json --allow-net --allow-env --allow-read=${dir} --allow-write=${dir} examples/demo.ts`,
     );
   }
 }

@@ -1,12 +1,14 @@
 /**
- * The demo for `deno serve`, on every core: `deno task demo:parallel`, then
- * open http://localhost:8000. The task runs
+ * The demo for `deno serve`, on every core:
+ * `deno task --config examples/demo.json demo:parallel`, then open
+ * http://localhost:8000. The task runs, in examples/,
  *
  * ```sh
- * deno serve --parallel --host 127.0.0.1 --port 8000 --allow-net --allow-env \
- *   --allow-read=.data --allow-write=.data examples/demo_serve.ts
+ * deno serve --config demo.json --parallel --host 127.0.0.1 --port 8000 \
+ *   --allow-env --allow-read=.data --allow-write=.data demo_serve.ts
  * ```
  *
+ * (`deno serve` may listen on its address without `--allow-net`.)
  * `--parallel` starts one worker per core (`DENO_JOBS` sets how many), and
  * each worker loads this module afresh: whatever lives in a module's
  * memory exists once per worker, and the kernel hands each connection to
@@ -20,7 +22,7 @@
  * moving between workers while the session stays.
  *
  * The app itself, its routes and the other settings are those of
- * `examples/demo.ts` (`deno task demo`, one process).
+ * `examples/demo.ts` (the `demo` task, one process).
  *
  * @module
  */
@@ -38,21 +40,21 @@ function refusePerWorkerSettings(
   env: { get(name: string): string | undefined },
 ): void {
   const mode = env.get("SESSION_MODE") ?? "kv";
-  const fix =
-    "use the Deno KV file (the default) or SESSION_MODE=cookie with SESSION_SECRET, or run one process: deno task demo";
+  const oneProcess =
+    "or run one process: deno task --config examples/demo.json demo";
   if (mode === "memory") {
     throw new Error(
-      `SESSION_MODE=memory keeps sessions in each worker's own MemoryStore: under deno serve --parallel a user signed in on one worker is a stranger to the others; ${fix}`,
+      `SESSION_MODE=memory keeps sessions in each worker's own MemoryStore: under deno serve --parallel a user signed in on one worker is a stranger to the others. Leave SESSION_MODE unset (the Deno KV file), use SESSION_MODE=cookie with SESSION_SECRET, ${oneProcess}`,
     );
   }
   if (mode === "cookie" && env.get("SESSION_SECRET") === undefined) {
     throw new Error(
-      `SESSION_MODE=cookie without SESSION_SECRET seals sessions with a random key per worker: under deno serve --parallel the other workers cannot open them; set SESSION_SECRET (32+ characters, the same for every worker), or ${fix}`,
+      `SESSION_MODE=cookie without SESSION_SECRET seals sessions with a random key per worker: under deno serve --parallel the other workers cannot open them. Set SESSION_SECRET (32+ characters, the same for every worker), leave SESSION_MODE unset (the Deno KV file), ${oneProcess}`,
     );
   }
   if (mode === "kv" && env.get("SESSION_KV_PATH") === ":memory:") {
     throw new Error(
-      `SESSION_KV_PATH=:memory: opens one in-memory database per worker: under deno serve --parallel the workers would not share sessions; ${fix}`,
+      `SESSION_KV_PATH=:memory: opens one in-memory database per worker: under deno serve --parallel the workers would not share sessions. Leave SESSION_KV_PATH unset (the file .data/demo.kv), use SESSION_MODE=cookie with SESSION_SECRET, ${oneProcess}`,
     );
   }
 }

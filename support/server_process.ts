@@ -42,20 +42,46 @@ export async function startServer(
   };
 }
 
+/** The demo's own configuration (examples/demo.json), with its tasks. */
+export const DEMO_CONFIG: string =
+  new URL("../examples/demo.json", import.meta.url).pathname;
+
+/** A task of examples/demo.json, read so that tests run what it runs. */
+export interface DemoTask {
+  /** The words of its command, as written. */
+  words: string[];
+  /** Its permission flags (`--allow-...`). */
+  permissions: string[];
+  /** The script it runs, as an absolute path. */
+  script: string;
+}
+
+/** Reads the task `name` of examples/demo.json. */
+export async function demoTask(name: string): Promise<DemoTask> {
+  const config = JSON.parse(await Deno.readTextFile(DEMO_CONFIG));
+  const task = config.tasks[name];
+  const words: string[] = (task.command ?? task).trim().split(/\s+/);
+  return {
+    words,
+    permissions: words.filter((word) => word.startsWith("--allow-")),
+    script: new URL(words.at(-1)!, `file://${DEMO_CONFIG}`).pathname,
+  };
+}
+
 /**
- * Runs the demo as `deno task demo` does, in `cwd` (its .data/ lives
- * there), on `port` ("0": any free one).
+ * Runs the demo as `deno task -c examples/demo.json demo` does (its
+ * configuration, its permissions), in `cwd` (its .data/ lives there), on
+ * `port` ("0": any free one).
  */
-export function startDemo(cwd: string, port = "0"): Promise<ServerProcess> {
-  return startServer([
-    "--config",
-    new URL("../deno.json", import.meta.url).pathname,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.data",
-    "--allow-write=.data",
-    new URL("../examples/demo.ts", import.meta.url).pathname,
-  ], { cwd, env: { PORT: port } });
+export async function startDemo(
+  cwd: string,
+  port = "0",
+): Promise<ServerProcess> {
+  const task = await demoTask("demo");
+  return startServer(
+    ["--config", DEMO_CONFIG, ...task.permissions, task.script],
+    { cwd, env: { PORT: port } },
+  );
 }
 
 /** Serves `fetch` on a free loopback port and prints the port (fixtures). */
@@ -86,6 +112,8 @@ export interface ServeProcess extends ServerProcess {
 export async function startServe(
   script: string,
   options: {
+    /** A configuration file (default: the repository's deno.json). */
+    config?: string;
     flags?: string[];
     workers?: number;
     env?: Record<string, string>;
@@ -102,7 +130,7 @@ export async function startServe(
       "--port",
       "0",
       "--config",
-      new URL("../deno.json", import.meta.url).pathname,
+      options.config ?? new URL("../deno.json", import.meta.url).pathname,
       ...(options.flags ?? ["--allow-all"]),
       script,
     ],
@@ -177,30 +205,71 @@ export async function startServe(
   return server;
 }
 
-// Sends requests on fresh connections (the kernel hands each to one of the
-// workers) until `workers` different x-worker headers have come back.
+// Sends requests on fresh connections until `workers` different x-worker
+// headers have come back.
 async function allWorkersUp(
   server: ServeProcess,
   workers: number,
 ): Promise<void> {
   const seen = new Set<string>();
-  const deadline = Date.now() + 20_000;
-  while (seen.size < workers) {
-    if (Date.now() > deadline) {
+  await sendUntil(
+    `deno serve: all ${workers} workers answer`,
+    () => seen.size === workers,
+    async () => {
+      const res = await fetchOnce(server.url + "/");
+      const worker = res.headers.get("x-worker");
+      if (worker === null) {
+        throw new Error(
+          `deno serve: the server sends no x-worker header (status ${res.status})`,
+        );
+      }
+      seen.add(worker);
+      if (seen.size < workers) await new Promise((r) => setTimeout(r, 20));
+    },
+    {
+      requests: Infinity,
+      detail: () =>
+        `${seen.size} of ${workers} answered; what deno serve printed:\n${server.stderr}`,
+    },
+  );
+}
+
+/**
+ * Calls `send` (which sends a request on a connection of its own) again
+ * and again until `done()` holds; returns how many times it called it.
+ * Throws, saying `what` did not happen, after `requests` calls or `ms`
+ * milliseconds. Under `deno serve --parallel` the kernel gives each new
+ * connection to one of the workers (on Linux, SO_REUSEPORT picks by a hash
+ * of the connection's addresses and ports), so nothing keeps a dozen in a
+ * row from going to the same worker: a test that needs answers from every
+ * worker sends until it has them, never a fixed number of requests.
+ */
+export async function sendUntil(
+  what: string,
+  done: () => boolean,
+  send: () => Promise<unknown>,
+  { requests = 300, ms = 30_000, detail }: {
+    requests?: number;
+    ms?: number;
+    /** More to say when the bound is reached. */
+    detail?: () => string;
+  } = {},
+): Promise<number> {
+  const start = Date.now();
+  let sent = 0;
+  while (!done()) {
+    if (sent >= requests || Date.now() - start >= ms) {
+      const seconds = ((Date.now() - start) / 1000).toFixed(1);
       throw new Error(
-        `deno serve: ${seen.size} of ${workers} workers answered within 20 s:\n${server.stderr}`,
+        `${what}: not yet after ${sent} request(s) in ${seconds} s${
+          detail ? `; ${detail()}` : ""
+        }`,
       );
     }
-    const res = await fetchOnce(server.url + "/");
-    const worker = res.headers.get("x-worker");
-    if (worker === null) {
-      throw new Error(
-        `deno serve: the server sends no x-worker header (status ${res.status})`,
-      );
-    }
-    seen.add(worker);
-    if (seen.size < workers) await new Promise((r) => setTimeout(r, 20));
+    await send();
+    sent++;
   }
+  return sent;
 }
 
 /** A response, with its body read. */

@@ -5,6 +5,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import {
   type Encoder,
   session,
+  SessionConflictError,
   type SessionEvent,
   type SessionOptions,
   type SessionRecord,
@@ -185,6 +186,42 @@ export function basicApp(options: SessionOptions) {
     });
   // Errors answer 500 with their message, so tests can read it.
   app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
+  return app;
+}
+
+/**
+ * An app whose sign-in ties the session to `?user`, for tests of a
+ * store's user index: read, sign in, regenerate, renew (`?maxAge`), sign
+ * out. A conflict answers 409, any other error 500, with its message.
+ */
+export function usersApp(store: SessionStore, maxAge?: number) {
+  const app = new Hono()
+    .use(session<{ userId?: string }>({ store, maxAge }))
+    .get("/read", (c) => c.text(c.session.userId ?? "-"))
+    .post("/signin", (c) => {
+      const user = c.req.query("user")!;
+      c.session.regenerate({ user });
+      c.session.userId = user;
+      return c.text("ok");
+    })
+    .post("/regenerate", (c) => {
+      c.session.regenerate();
+      return c.text("ok");
+    })
+    .post("/renew", (c) => {
+      c.session.renew(Number(c.req.query("maxAge")));
+      return c.text("ok");
+    })
+    .post("/logout", (c) => {
+      c.session = null;
+      return c.text("bye");
+    });
+  app.onError((err, c) =>
+    c.text(
+      `${err.name}: ${err.message}`,
+      err instanceof SessionConflictError ? 409 : 500,
+    )
+  );
   return app;
 }
 

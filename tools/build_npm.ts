@@ -4,7 +4,8 @@
 // `@opentelemetry/api` an optional peer dependency (only the ./otel entry
 // imports it, and it must be the app's own copy: OpenTelemetry's API finds
 // the app's SDK through a global that a newer copy may refuse), and
-// README.md and LICENSE beside them. One build for every runtime test.
+// README.md, LICENSE and the guides README links to (docs/) beside them.
+// One build for every runtime test.
 // Usage:
 //   deno task build:npm
 //   deno run -A tools/build_npm.ts [outDir]     (default: dist/npm)
@@ -177,9 +178,19 @@ await Deno.writeTextFile(
     2,
   ),
 );
-// npm pack takes README.md and LICENSE from the package directory.
+// npm pack takes README.md, LICENSE and docs/ from the package directory
+// (README's links into docs/ then resolve on npm's page and in the install).
 for (const file of ["README.md", "LICENSE"]) {
   await Deno.copyFile(`${root}${file}`, `${out}/${file}`);
+}
+await Deno.mkdir(`${out}/docs`, { recursive: true });
+for (const entry of Deno.readDirSync(`${root}docs`)) {
+  if (entry.isFile && entry.name.endsWith(".md")) {
+    await Deno.copyFile(
+      `${root}docs/${entry.name}`,
+      `${out}/docs/${entry.name}`,
+    );
+  }
 }
 await run(
   "npm",

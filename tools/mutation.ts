@@ -1115,15 +1115,37 @@ const MUTANTS: Mutant[] = [
   },
 ];
 
-async function runTests(tests: string[]): Promise<boolean> {
-  const { success } = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", "--no-check", ...tests],
+/**
+ * How long one mutant's tests may run (MUTATION_TIMEOUT, seconds). A
+ * mutant that makes them run past it (a retry loop that never ends, a
+ * test waiting on what the mutant broke) is counted as killed, as mutation
+ * tools count timeouts: the suite noticed, it did not pass.
+ */
+const TIMEOUT_MS = Number(Deno.env.get("MUTATION_TIMEOUT") ?? 300) * 1000;
+
+/** Whether `tests` pass; "timeout" when they ran past {@linkcode TIMEOUT_MS}. */
+async function runTests(tests: string[]): Promise<boolean | "timeout"> {
+  // In a process group of its own (setsid), so that the servers a test
+  // started (redis-server, PostgreSQL) go with it when it is stopped.
+  const child = new Deno.Command("setsid", {
+    args: [Deno.execPath(), "test", "--allow-all", "--no-check", ...tests],
     cwd: root,
     stdout: "null",
     stderr: "null",
     env: { NO_COLOR: "1" },
-  }).output();
-  return success;
+  }).spawn();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }, TIMEOUT_MS);
+  const { success } = await child.status;
+  clearTimeout(timer);
+  return late ? "timeout" : success;
 }
 
 const redis = redisAvailable;
@@ -1142,23 +1164,25 @@ for (const m of MUTANTS.filter((m) => only.test(m.file))) {
     throw new Error(`${m.file}: the code to mutate is gone: ${m.find}`);
   }
   await Deno.writeTextFile(url, original.replace(m.find, m.replace));
-  let killed: boolean;
+  let passed: boolean | "timeout";
   try {
-    killed = !await runTests(m.tests);
+    passed = await runTests(m.tests);
   } finally {
     await Deno.writeTextFile(url, original);
   }
+  const killed = passed !== true;
   results.push({ m, killed });
-  console.log(`${killed ? "kill" : "LIVE"}  ${m.file}: ${m.what}`);
+  const mark = passed === "timeout" ? "time" : killed ? "kill" : "LIVE";
+  console.log(`${mark}  ${m.file}: ${m.what}`);
 }
 
 // The baseline must be green, or every mutant counts as killed.
 if (
-  !await runTests([
+  await runTests([
     ...new Set(
       MUTANTS.filter((m) => only.test(m.file)).map((m) => m.tests).flat(),
     ),
-  ])
+  ]) !== true
 ) {
   console.error("the guarding tests fail without any mutant: fix them first");
   Deno.exit(1);

@@ -77,7 +77,7 @@ const built = await run(Deno.execPath(), [
 });
 if (!built.ok) Deno.exit(1);
 
-// 2. The package as packed: README.md and LICENSE inside, and hono a peer
+// 2. The package as packed: README.md, LICENSE and docs/ inside, and hono a peer
 // dependency (the app's own Hono: a second copy breaks Context's type).
 const tarball =
   [...Deno.readDirSync(`${root}dist`)].find((e) => e.name.endsWith(".tgz"))!
@@ -87,11 +87,14 @@ const listing = await run("tar", ["tzf", `${root}dist/${tarball}`], {
   quiet: true,
 });
 const packed = new Set(listing.out.split("\n").map((line) => line.trim()));
-const missing = ["package/README.md", "package/LICENSE"].filter((file) =>
-  !packed.has(file)
-);
+const guides = [...Deno.readDirSync(`${root}docs`)]
+  .filter((e) => e.isFile && e.name.endsWith(".md"))
+  .map((e) => `package/docs/${e.name}`);
+const missing = ["package/README.md", "package/LICENSE", ...guides].filter((
+  file,
+) => !packed.has(file));
 count(
-  "npm package: the tarball contains README.md and LICENSE",
+  "npm package: the tarball contains README.md, LICENSE and the guides in docs/",
   listing.ok && missing.length === 0,
   listing.ok ? `missing: ${missing.join(", ")}` : listing.out,
 );

@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { demoApp, settingsFromEnv } from "../../examples/demo.ts";
 import { Jar, withFakeTime } from "../_helpers.ts";
 import { DbscBrowser } from "../../_testing/dbsc_browser.ts";
-import { startDemo } from "../../support/server_process.ts";
+import {
+  DEMO_CONFIG,
+  demoTask,
+  startDemo,
+  startServer,
+} from "../../support/server_process.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -130,30 +135,14 @@ Deno.test("the demo keeps sessions in .data/demo.kv by default: they survive a r
   }
 });
 
-// The `deno run` flags of `deno task demo`, read from deno.json so that
-// the test follows the task.
-async function demoTaskFlags(): Promise<string[]> {
-  const config = JSON.parse(
-    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
-  );
-  const words: string[] = config.tasks.demo.trim().split(/\s+/);
-  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
-  assert.equal(words.at(-1), "examples/demo.ts");
-  return words.slice(2, -1);
-}
-
-Deno.test("deno task demo refuses a SESSION_KV_PATH outside .data/ and says how to run it instead", async () => {
+Deno.test("the demo task refuses a SESSION_KV_PATH outside .data/ and says how to run it instead", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });
   try {
     const elsewhere = `${dir}/elsewhere/demo.kv`;
+    const task = await demoTask("demo");
+    assert.deepEqual(task.words.slice(0, 2), ["deno", "run"]);
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--config",
-        new URL("../../deno.json", import.meta.url).pathname,
-        ...await demoTaskFlags(),
-        new URL("../../examples/demo.ts", import.meta.url).pathname,
-      ],
+      args: ["run", "--config", DEMO_CONFIG, ...task.permissions, task.script],
       cwd: dir,
       env: { SESSION_KV_PATH: elsewhere, PORT: "0", NO_COLOR: "1" },
       stdout: "piped",
@@ -163,8 +152,14 @@ Deno.test("deno task demo refuses a SESSION_KV_PATH outside .data/ and says how 
     assert.equal(code, 1, err);
     assert.equal(new TextDecoder().decode(stdout), "", "it never listens");
     assert.match(err, /^demo: SESSION_KV_PATH is ".*elsewhere\/demo\.kv"/);
-    assert.match(err, /pick a path under \.data\//);
-    assert.match(err, /deno run -A examples\/demo\.ts/);
+    assert.match(err, /Pick a path under \.data\//);
+    assert.ok(
+      err.trimEnd().endsWith(
+        `deno run --config examples/demo.json --allow-net --allow-env --allow-read=${dir}/elsewhere/ --allow-write=${dir}/elsewhere/ examples/demo.ts`,
+      ),
+      err,
+    );
+    assert.equal(err.match(/^demo: /gm)?.length, 1, err);
     assert.doesNotMatch(err, /Uncaught|NotCapable/, "a message, not a crash");
     await assert.rejects(
       () => Deno.stat(`${dir}/elsewhere`),
@@ -176,27 +171,48 @@ Deno.test("deno task demo refuses a SESSION_KV_PATH outside .data/ and says how 
   }
 });
 
-Deno.test("with wider permissions (deno run -A), SESSION_KV_PATH can be anywhere", async () => {
-  // This test runs with --allow-all, as `deno run -A examples/demo.ts` does.
+Deno.test("the command the refusal prints runs the demo with SESSION_KV_PATH outside .data/", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hono-session-demo-" });
+  const root = new URL("../../", import.meta.url).pathname;
   try {
     const path = `${dir}/elsewhere/demo.kv`;
-    const settings = await settingsFromEnv(
-      new Map([["SESSION_KV_PATH", path]]),
-    );
+    const refusal = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--config",
+        DEMO_CONFIG,
+        ...(await demoTask("demo")).permissions,
+        new URL("../../examples/demo.ts", import.meta.url).pathname,
+      ],
+      env: { SESSION_KV_PATH: path, NO_COLOR: "1" },
+      stderr: "piped",
+    }).output();
+    const words = new TextDecoder().decode(refusal.stderr).trimEnd()
+      .split(": ").at(-1)!.split(" ");
+    assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
+    // From the repository's root, as the message says.
+    const demo = await startServer(words.slice(2), {
+      cwd: root,
+      env: { SESSION_KV_PATH: path, PORT: "0" },
+    });
     try {
-      assert.equal(settings.mode, "kv");
-      const jar = new Jar(demoApp(settings.options));
-      assert.equal(
-        (await jar.fetch(`${ORIGIN}/login`, form("Grace"))).status,
-        303,
+      const jar = new Jar(
+        {
+          request: (p: string, init: RequestInit) => fetch(demo.url + p, init),
+        } as never,
       );
-      assert.deepEqual(await jar.text(`${ORIGIN}/me`), [
-        200,
-        '{"userId":"Grace"}',
-      ]);
+      const login = await jar.fetch("/login", {
+        ...form("Grace"),
+        redirect: "manual",
+        headers: {
+          origin: demo.url,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+      });
+      assert.equal(login.status, 303);
+      assert.deepEqual(await jar.text("/me"), [200, '{"userId":"Grace"}']);
     } finally {
-      settings.close();
+      await demo.stop();
     }
     assert.ok((await Deno.stat(path)).isFile);
   } finally {

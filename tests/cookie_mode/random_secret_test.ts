@@ -3,16 +3,23 @@
 // production, or a cookie sealed by another process's random key arrives),
 // and never in tests or local development. Each scene runs in a process of
 // its own (tests/fixtures/random_secret_app.ts), since the warning is
-// printed once per process; `deno serve --parallel` is run for real.
+// printed once per process; `deno serve --parallel` is run for real
+// (tests/fixtures/serve_app.ts, cookie mode).
 import assert from "node:assert/strict";
 import {
   type Globals,
   productionSign,
 } from "../../_cookie_mode/random_secret.ts";
+import {
+  fetchOnce,
+  sendUntil,
+  startServe,
+} from "../../support/server_process.ts";
 
 const root = new URL("../../", import.meta.url);
 const fixture = new URL("../fixtures/random_secret_app.ts", import.meta.url)
   .pathname;
+const serveApp = new URL("../fixtures/serve_app.ts", import.meta.url).pathname;
 const WARNING = /@x\/hono-session: session\(\) was given no secret/;
 
 async function scene(
@@ -178,69 +185,43 @@ Deno.test("random secret: a Workers deployment is told from wrangler dev by the 
 });
 
 Deno.test("random secret: under deno serve --parallel, a worker that is sent another worker's cookie says so", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      "--parallel",
-      "--no-check",
-      "--allow-read",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      new URL("../fixtures/parallel_app.ts", import.meta.url).pathname,
-    ],
-    cwd: root,
-    clearEnv: true,
-    env: { NO_COLOR: "1", DENO_JOBS: "2" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      output += text;
-    }
-  };
-  const reading = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  // Cookie mode without a secret: each worker draws its own random key.
+  // The fixture may read SESSION_SETUP alone, so no variable of this
+  // process's environment looks like production to it.
+  const server = await startServe(serveApp, {
+    workers: 2,
+    flags: ["--no-check", "--allow-read", "--allow-env=SESSION_SETUP"],
+    env: { SESSION_SETUP: "cookie" },
+  });
   try {
-    let port: string | undefined;
-    for (let i = 0; i < 300 && port === undefined; i++) {
-      port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
-      if (port === undefined) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(port, output);
     // Each request on a connection of its own, so either worker may take
     // it; every one writes the session, so each worker seals cookies. Sooner
-    // or later a worker that has sealed is sent the other's cookie.
+    // or later a worker that has sealed is sent the other's cookie: later
+    // when the kernel gives one worker many connections in a row.
     let cookie = "";
-    for (let i = 0; i < 60 && !WARNING.test(output); i++) {
-      const client = Deno.createHttpClient({});
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/count`, {
+    await sendUntil(
+      "a worker was sent the other's cookie and said so",
+      () => WARNING.test(server.stderr),
+      async () => {
+        const res = await fetchOnce(`${server.url}/count`, {
           method: "POST",
           headers: cookie ? { cookie } : {},
-          client,
         });
-        await res.body?.cancel();
         const sid = res.headers.getSetCookie().find((line) =>
           line.startsWith("sid=")
         );
         if (sid) cookie = sid.slice(0, sid.indexOf(";"));
-      } finally {
-        client.close();
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
+        await new Promise((r) => setTimeout(r, 10));
+      },
+      { detail: () => `what the workers printed:\n${server.stderr}` },
+    );
+    const output = server.stderr;
     const warnings = output.split("\n").filter((line) => WARNING.test(line));
     assert.ok(warnings.length >= 1, output);
     // Once per worker at most: each worker is a process of its own to us.
     assert.ok(warnings.length <= 2, output);
     assert.match(warnings[0]!, /another process, worker or isolate/);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await reading;
+    await server.stop();
   }
 });

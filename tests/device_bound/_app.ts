@@ -11,7 +11,7 @@ import {
 } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import type { Fetcher } from "../../_testing/jar.ts";
-import { isLifecycle } from "../_helpers.ts";
+import { isLifecycle, type SetCookie, setCookies } from "../_helpers.ts";
 
 export interface DeviceApp {
   app: Fetcher;
@@ -83,21 +83,7 @@ export function deviceApp(
   };
 }
 
-/** Set-Cookie lines of a response, by cookie name: the value and Max-Age. */
-export function cookiesOf(
-  res: Response,
-): Map<string, { value: string; maxAge: number | undefined }> {
-  const out = new Map<string, { value: string; maxAge: number | undefined }>();
-  for (const line of res.headers.getSetCookie()) {
-    const [pair = "", ...attributes] = line.split(";");
-    const eq = pair.indexOf("=");
-    const age = attributes.map((a) => /^\s*max-age=(\d+)\s*$/i.exec(a)).find(
-      (m) => m !== null,
-    );
-    out.set(pair.slice(0, eq).trim(), {
-      value: pair.slice(eq + 1).trim(),
-      maxAge: age ? Number(age[1]) : undefined,
-    });
-  }
-  return out;
+/** The Set-Cookie lines of a response (parsed by setCookies()), by name. */
+export function cookiesOf(res: Response): Map<string, SetCookie> {
+  return new Map(setCookies(res).map((cookie) => [cookie.name, cookie]));
 }

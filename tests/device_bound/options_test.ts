@@ -5,11 +5,17 @@ import assert from "node:assert/strict";
 import { session, type SessionOptions } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import { resolveOptions } from "../../_core/options.ts";
+import { resolveDeviceBound } from "../../_device_bound/options.ts";
 import { Jar } from "../../_testing/jar.ts";
 import { DbscBrowser, readOffer } from "../../_testing/dbsc_browser.ts";
 import { deviceApp } from "./_app.ts";
 
 const store = new MemoryStore({ sweepInterval: 0 });
+
+// The deviceBound settings session() resolves from `options`.
+function settingsOf(options: SessionOptions) {
+  return resolveDeviceBound(options.deviceBound, resolveOptions(options));
+}
 
 function refused(
   options: SessionOptions,
@@ -111,7 +117,7 @@ Deno.test("device-bound options: paths must be within the cookie's path; a Parti
 });
 
 Deno.test("device-bound options: defaults, and paths under the cookie's path named after the cookie", () => {
-  const plain = resolveOptions({ store, deviceBound: true }).deviceBound!;
+  const plain = settingsOf({ store, deviceBound: true })!;
   assert.equal(plain.lifetimeMs, 600_000);
   assert.equal(plain.challengeMs, 60_000);
   assert.deepEqual(plain.algorithms, ["ES256", "RS256"]);
@@ -121,7 +127,7 @@ Deno.test("device-bound options: defaults, and paths under the cookie's path nam
     plain.cookieAttributes,
     "Path=/; Secure; HttpOnly; SameSite=Lax",
   );
-  const nested = resolveOptions({
+  const nested = settingsOf({
     store,
     cookieName: "admin",
     cookieOptions: {
@@ -131,7 +137,7 @@ Deno.test("device-bound options: defaults, and paths under the cookie's path nam
       domain: "example.com",
     },
     deviceBound: { lifetime: 300 },
-  }).deviceBound!;
+  })!;
   assert.equal(
     nested.registrationPath,
     "/admin/__dbsc/__Secure-admin/register",
@@ -142,10 +148,10 @@ Deno.test("device-bound options: defaults, and paths under the cookie's path nam
     "Path=/admin; Domain=example.com; Secure; HttpOnly; SameSite=Strict",
   );
   assert.equal(
-    resolveOptions({ store, deviceBound: false }).deviceBound,
+    settingsOf({ store, deviceBound: false }),
     undefined,
   );
-  assert.equal(resolveOptions({ store }).deviceBound, undefined);
+  assert.equal(settingsOf({ store }), undefined);
 });
 
 Deno.test("device-bound options: custom paths are offered and answered", async () => {

@@ -1,5 +1,6 @@
-// The README's "Where the two differ" table, row by row, against the real
-// hono-session 1.2.0 (npm): what 1.x did, and what this package does.
+// The "Where the two differ" table of docs/coming_from_hono_session.md, row by
+// row, against the real hono-session 1.2.0 (npm): what 1.x did, and what this
+// package does.
 import assert from "node:assert/strict";
 import { Hono, type MiddlewareHandler } from "hono";
 import { session } from "../../mod.ts";

@@ -2,8 +2,8 @@
 // OpenTelemetry SDK (global providers, AsyncLocalStorage context), the
 // request spans of @hono/otel, and a Prometheus exporter scraped over
 // loopback, as an operator's Prometheus would. Checks the metric names
-// Prometheus sees (the ones README.md's queries use), that store spans are
-// children of the request's span, and that no secret is exported.
+// Prometheus sees (the ones docs/observability.md's queries use), that store
+// spans are children of the request's span, and that no secret is exported.
 // Prints PASS/FAIL lines.
 import { createServer } from "node:http";
 import { serve } from "@hono/node-server";
@@ -145,7 +145,7 @@ try {
   ];
   const missing = series.filter((p) => !has(p));
   check(
-    "Prometheus scrapes every series under the names README.md's queries use",
+    "Prometheus scrapes every series under the names docs/observability.md's queries use",
     missing.length === 0,
     `missing ${missing.join("\n")}\n${
       text.split("\n").filter((l) => l.startsWith("hono_session")).join("\n")

@@ -1,5 +1,5 @@
 // The two cluster clients the RedisStore tests drive, connected to a real
-// cluster (support/redis_cluster.ts) as the README sets them up: each with
+// cluster (support/redis_cluster.ts) as docs/stores.md sets them up: each with
 // default options apart from failing fast, and an "error" listener.
 import { createCluster } from "redis";
 import { Cluster } from "ioredis";

@@ -25,7 +25,7 @@ export interface PgDriver {
   connect(url: string): Connection;
 }
 
-/** node-postgres: a Pool with an "error" listener, as the README says. */
+/** node-postgres: a Pool with an "error" listener, as docs/stores.md says. */
 export const nodePostgres: PgDriver = {
   name: "node-postgres",
   connect(url) {
@@ -45,7 +45,7 @@ export const nodePostgres: PgDriver = {
 };
 
 /**
- * postgres.js, as the README sets it up: a short, fixed reconnect delay
+ * postgres.js, as docs/stores.md sets it up: a short, fixed reconnect delay
  * (by default it grows to 20 s, and queries wait for it).
  */
 export const postgresJs: PgDriver = {

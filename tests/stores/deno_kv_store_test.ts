@@ -7,9 +7,14 @@ import {
   type KvDatabase,
   type KvKeyPart,
 } from "../../stores/deno_kv.ts";
-import { Hono } from "hono";
-import { session, type SessionRecord, userSessions } from "../../mod.ts";
-import { basicApp, Jar, storeKey, withFakeTime } from "../_helpers.ts";
+import { type SessionRecord, userSessions } from "../../mod.ts";
+import {
+  basicApp,
+  Jar,
+  storeKey,
+  usersApp,
+  withFakeTime,
+} from "../_helpers.ts";
 
 /** A KvDatabase that records what it is asked. */
 class RecordingKv implements KvDatabase {
@@ -226,27 +231,10 @@ Deno.test("stores/deno_kv.ts opens nothing when imported", async () => {
   assert.equal(new TextDecoder().decode(stdout).trim(), "undefined\nfunction");
 });
 
-// An app whose sign-in ties the session to ?user.
-function userApp(store: DenoKvStore, maxAge = 600) {
-  return new Hono()
-    .use(session<{ userId?: string }>({ store, maxAge }))
-    .get("/read", (c) => c.text(c.session.userId ?? "-"))
-    .post("/signin", (c) => {
-      const user = c.req.query("user")!;
-      c.session.regenerate({ user });
-      c.session.userId = user;
-      return c.text("ok");
-    })
-    .post("/logout", (c) => {
-      c.session = null;
-      return c.text("bye");
-    });
-}
-
 Deno.test("DenoKvStore: a user's index entry is written with the session and expires with it", async () => {
   const kv = new RecordingKv();
   const store = new DenoKvStore(kv, { prefix: ["app"] });
-  const jar = new Jar(userApp(store));
+  const jar = new Jar(usersApp(store, 600));
   await jar.fetch("/signin?user=u-1", { method: "POST" });
   const id = storeKey(jar.get("sid")!);
   const writes = kv.calls.filter(([op]) => op === "set");
@@ -272,8 +260,8 @@ Deno.test("DenoKvStore: index entries of ended and expired sessions go; a second
     const indexed = async (user: string) =>
       (await Array.fromAsync(kv1.list({ prefix: ["sessions", 0, user] })))
         .length;
-    const a = new Jar(userApp(store));
-    const b = new Jar(userApp(store));
+    const a = new Jar(usersApp(store, 600));
+    const b = new Jar(usersApp(store, 600));
     await a.fetch("/signin?user=u-2", { method: "POST" });
     await b.fetch("/signin?user=u-2", { method: "POST" });
     assert.equal(await indexed("u-2"), 2);
@@ -285,7 +273,7 @@ Deno.test("DenoKvStore: index entries of ended and expired sessions go; a second
     assert.equal((await store.listUser("u-2")).length, 0);
     assert.equal(await indexed("u-2"), 0);
 
-    const short = new Jar(userApp(store, 0.3));
+    const short = new Jar(usersApp(store, 0.3));
     await short.fetch("/signin?user=u-3", { method: "POST" });
     assert.equal(await indexed("u-3"), 1);
     await new Promise((r) => setTimeout(r, 400));
@@ -303,7 +291,7 @@ Deno.test("DenoKvStore: a second store object on the database knows the request'
   try {
     const store = new DenoKvStore(kv);
     const sessions = userSessions(new DenoKvStore(kv));
-    const app = userApp(store)
+    const app = usersApp(store, 600)
       .get(
         "/list",
         async (c) =>
@@ -403,7 +391,7 @@ Deno.test("DenoKvStore: an index entry naming another user's session (left by a 
   const kv = await Deno.openKv(":memory:");
   try {
     const store = new DenoKvStore(kv);
-    const jar = new Jar(userApp(store));
+    const jar = new Jar(usersApp(store, 600));
     await jar.fetch("/signin?user=bob", { method: "POST" });
     const id = storeKey(jar.get("sid")!);
     // Bob's session, named in Alice's index.

@@ -33,7 +33,7 @@ interface Client {
   close(): Promise<void>;
 }
 
-// node-redis as the README sets it up: no offline queue, an "error"
+// node-redis as docs/stores.md sets it up: no offline queue, an "error"
 // listener, reconnecting every 50 ms.
 async function nodeRedis(
   server: RedisServer,
@@ -53,7 +53,7 @@ async function nodeRedis(
   };
 }
 
-// ioredis as the README sets it up: no offline queue, no retries per
+// ioredis as docs/stores.md sets it up: no offline queue, no retries per
 // request, its default reconnect strategy. Resolves once it is ready.
 async function ioredis(server: RedisServer): Promise<Client & { raw: Redis }> {
   const raw = new Redis(server.url, {

@@ -483,15 +483,15 @@ Deno.test("SqlStore: the table is created only when asked", async () => {
   }
 });
 
-Deno.test("SqlStore.schema: the SQL per dialect, as the README shows it", async () => {
-  const readme = await Deno.readTextFile(
-    new URL("../../README.md", import.meta.url),
+Deno.test("SqlStore.schema: the SQL per dialect, as docs/stores.md shows it", async () => {
+  const guide = await Deno.readTextFile(
+    new URL("../../docs/stores.md", import.meta.url),
   );
   for (const dialect of ["postgres", "sqlite"] as const) {
     const sql = SqlStore.schema(dialect).join(";\n") + ";";
     assert.ok(
-      readme.includes(sql),
-      `README.md shows the ${dialect} schema:\n${sql}`,
+      guide.includes(sql),
+      `docs/stores.md shows the ${dialect} schema:\n${sql}`,
     );
   }
   assert.match(

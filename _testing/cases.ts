@@ -18,7 +18,6 @@ import { DEVICE_BOUND_CASES } from "./device_bound_cases.ts";
 
 export type { Case, Group } from "./case.ts";
 
-
 function record(
   data: Record<string, unknown>,
   ttlMs = 60_000,

@@ -385,7 +385,10 @@ const MUTANTS: Mutant[] = [
       "DenoKvStore reads the index, then the records, once (a move in between is missed)",
     find: "      if (!gone) return found;",
     replace: "      return found;",
-    tests: ["tests/stores/conformance_test.ts"],
+    tests: [
+      "tests/stores/deno_kv_store_test.ts",
+      "tests/stores/conformance_test.ts",
+    ],
   },
   {
     file: "_cookie_mode/compression.ts",

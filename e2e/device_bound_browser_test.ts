@@ -226,6 +226,24 @@ async function until(test: () => boolean, ms: number): Promise<boolean> {
   return test();
 }
 
+/**
+ * Waits until no DBSC request has come for a second (at most `ms`): the
+ * refreshes a browser's last requests set off have all arrived. Whether it
+ * got there.
+ */
+async function quiet(log: Log, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  let seen = log.count("/__dbsc/");
+  let since = Date.now();
+  while (Date.now() < end) {
+    await sleep(100);
+    const now = log.count("/__dbsc/");
+    if (now !== seen) [seen, since] = [now, Date.now()];
+    else if (Date.now() - since >= 1_000) return true;
+  }
+  return false;
+}
+
 /** A browser with the DBSC flags, on a profile of its own. */
 async function dbscBrowser(): Promise<{
   context: BrowserContext;
@@ -383,6 +401,10 @@ Deno.test({
       );
       assert.deepEqual(busy, Array(3 * BUSY).fill("Ada"));
 
+      // The key holder's last refreshes may still be on their way (the
+      // busy page's last requests set them off): only what comes after
+      // them can be the thief's.
+      assert.ok(await quiet(log, 10_000), "the browser's refreshes settle");
       const refreshPosts = log.count("/refresh");
       const late = await whoAmI(copy, url);
       log.add(`thief (copied cookies, after the lifetime): "${late.user}"`);

@@ -360,10 +360,9 @@ const MUTANTS: Mutant[] = [
   {
     file: "user_sessions.ts",
     what: "revokeAll misses a session regenerate() moved meanwhile",
-    find:
-      "          ended.add(found.record.handle ?? found.id);\n        }\n      }\n",
+    find: "          ended.add(key);\n        }\n      }\n",
     replace:
-      "          ended.add(found.record.handle ?? found.id);\n        }\n      }\n      return ended.size;\n",
+      "          ended.add(key);\n        }\n      }\n      return ended.size;\n",
     tests: ["tests/stores/conformance_test.ts"],
   },
   {
@@ -386,7 +385,10 @@ const MUTANTS: Mutant[] = [
       "DenoKvStore reads the index, then the records, once (a move in between is missed)",
     find: "      if (!gone) return found;",
     replace: "      return found;",
-    tests: ["tests/stores/conformance_test.ts"],
+    tests: [
+      "tests/stores/deno_kv_store_test.ts",
+      "tests/stores/conformance_test.ts",
+    ],
   },
   {
     file: "_cookie_mode/compression.ts",
@@ -641,8 +643,8 @@ const MUTANTS: Mutant[] = [
   {
     file: "_http/chunks.ts",
     what: "a value of exactly one cookie is chunked",
-    find: "if (cookies.wireName.length + encoded.length <= COOKIE_LIMIT) {",
-    replace: "if (cookies.wireName.length + encoded.length < COOKIE_LIMIT) {",
+    find: "if (size <= COOKIE_LIMIT) {",
+    replace: "if (size < COOKIE_LIMIT) {",
     tests: [CHUNKS],
   },
   {
@@ -1123,6 +1125,9 @@ const MUTANTS: Mutant[] = [
  */
 const TIMEOUT_MS = Number(Deno.env.get("MUTATION_TIMEOUT") ?? 300) * 1000;
 
+/** The process group of the tests running now, if any. */
+let running: number | undefined;
+
 /** Whether `tests` pass; "timeout" when they ran past {@linkcode TIMEOUT_MS}. */
 async function runTests(tests: string[]): Promise<boolean | "timeout"> {
   // In a process group of its own (setsid), so that the servers a test
@@ -1134,6 +1139,7 @@ async function runTests(tests: string[]): Promise<boolean | "timeout"> {
     stderr: "null",
     env: { NO_COLOR: "1" },
   }).spawn();
+  running = child.pid;
   let late = false;
   const timer = setTimeout(() => {
     late = true;
@@ -1144,8 +1150,21 @@ async function runTests(tests: string[]): Promise<boolean | "timeout"> {
     }
   }, TIMEOUT_MS);
   const { success } = await child.status;
+  running = undefined;
   clearTimeout(timer);
   return late ? "timeout" : success;
+}
+
+// Every mutant's code must still be there, checked before any test runs
+// (a refactor that moved it would otherwise end a long run halfway).
+const gone: string[] = [];
+for (const m of MUTANTS) {
+  const text = await Deno.readTextFile(new URL(m.file, root));
+  if (!text.includes(m.find)) gone.push(`${m.file}: ${m.what}: ${m.find}`);
+}
+if (gone.length > 0) {
+  console.error(`the code to mutate is gone:\n${gone.join("\n")}`);
+  Deno.exit(1);
 }
 
 const redis = redisAvailable;
@@ -1163,12 +1182,27 @@ for (const m of MUTANTS.filter((m) => only.test(m.file))) {
   if (!original.includes(m.find)) {
     throw new Error(`${m.file}: the code to mutate is gone: ${m.find}`);
   }
+  // Stopped halfway (Ctrl-C, a timeout around the run), the file is put
+  // back before the process ends.
+  const restore = () => {
+    Deno.writeTextFileSync(url, original);
+    try {
+      if (running !== undefined) Deno.kill(-running, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", restore);
+  Deno.addSignalListener("SIGTERM", restore);
   await Deno.writeTextFile(url, original.replace(m.find, m.replace));
   let passed: boolean | "timeout";
   try {
     passed = await runTests(m.tests);
   } finally {
     await Deno.writeTextFile(url, original);
+    Deno.removeSignalListener("SIGINT", restore);
+    Deno.removeSignalListener("SIGTERM", restore);
   }
   const killed = passed !== true;
   results.push({ m, killed });

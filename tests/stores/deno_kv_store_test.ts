@@ -406,3 +406,66 @@ Deno.test("DenoKvStore: an index entry naming another user's session (left by a 
     kv.close();
   }
 });
+
+Deno.test("DenoKvStore: a session regenerate() moves between the listing's index read and its record reads is listed at its new id, and revoked", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // The database as the store sees it, whose list() runs `between` once
+    // the listing has read the whole index and before it reads a record.
+    let between: (() => Promise<void>) | undefined;
+    const shaped = new Proxy(kv, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== "list") {
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return (...args: Parameters<Deno.Kv["list"]>) =>
+          (async function* () {
+            yield* target.list(...args);
+            const run = between;
+            between = undefined;
+            await run?.();
+          })();
+      },
+    });
+    const store = new DenoKvStore(shaped as unknown as KvDatabase);
+    const record: SessionRecord = {
+      data: { n: 1 },
+      expires: Date.now() + 60_000,
+      user: "u-1",
+      handle: "h".repeat(22),
+    };
+    for (
+      const [i, end] of (["list", "revokeAll", "revoke"] as const).entries()
+    ) {
+      const from = String(i).repeat(43);
+      const to = String(i + 5).repeat(43);
+      await store.set(from, record);
+      // A regenerate(): it read the session, and moves it to a new id
+      // (its index entry with it) while the listing is between its steps.
+      const c = {};
+      await store.get(from, c);
+      between = () => store.replace(from, to, record, c);
+      if (end === "list") {
+        assert.deepEqual(
+          (await store.listUser("u-1")).map((e) => e.id),
+          [to],
+          "listed where it moved",
+        );
+        await store.delete(to);
+      } else if (end === "revokeAll") {
+        assert.equal(await userSessions(store).revokeAll("u-1"), 1);
+      } else {
+        assert.equal(
+          await userSessions(store).revoke("u-1", record.handle!),
+          true,
+        );
+      }
+      assert.equal(between, undefined, `${end}: the move ran`);
+      assert.equal(await store.get(to), undefined, `${end}: the session ended`);
+      assert.deepEqual(await store.listUser("u-1"), [], end);
+    }
+  } finally {
+    kv.close();
+  }
+});

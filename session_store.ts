@@ -65,7 +65,8 @@ export type SessionRecord = {
   /**
    * With the `deviceBound` option: the middleware's bookkeeping for a
    * device-bound session (the challenges it was given; once registered,
-   * its identifier, its public key and until when its cookie is accepted).
+   * its identifier, its public key, until when its cookie is accepted and
+   * the keys its latest refreshes moved it from).
    * Never the session's values. Stores keep it as they keep the rest of
    * the record and never need to read it. The store also holds, for each
    * registered session, a small entry with no values and a `binding` that

@@ -6,6 +6,7 @@
 // and the one that forwards, for a few seconds, the cookie a refresh
 // replaced while it was still live.
 import type { SessionRecord } from "../session_store.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
 import { randomToken } from "../_lib/random.ts";
 import { storeKey } from "../_store_mode/ids.ts";
 import type { Algorithm, PublicJwk } from "./proof.ts";
@@ -31,15 +32,24 @@ export interface Binding {
   until?: number;
   /** Challenges not yet answered (at most {@linkcode MAX_CHALLENGES}). */
   challenges?: Challenge[];
+  /**
+   * The keys the latest refreshes moved the session from, the latest last
+   * (at most {@linkcode MAX_FROM}). The entry that forwards a key's cookie
+   * leads here only while this names the key.
+   */
+  from?: string[];
 }
 
 /** A registered binding: every field a refresh needs. */
-export type Bound = Required<Omit<Binding, "challenges">> & {
-  challenges?: Challenge[];
-};
+export type Bound =
+  & Required<Omit<Binding, "challenges" | "from">>
+  & Pick<Binding, "challenges" | "from">;
 
 /** The most challenges a session holds at once: older ones are dropped. */
 export const MAX_CHALLENGES = 4;
+
+/** The most keys a session's `from` names: older ones are dropped. */
+export const MAX_FROM = 4;
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -78,6 +88,8 @@ export function readBinding(value: unknown): Binding | null | undefined {
     (b.key === undefined || isKey(b.key)) &&
     (b.proven === undefined || Number.isFinite(b.proven)) &&
     (b.until === undefined || Number.isFinite(b.until)) &&
+    (b.from === undefined ||
+      (Array.isArray(b.from) && b.from.every((k) => typeof k === "string"))) &&
     (b.challenges === undefined ||
       (Array.isArray(b.challenges) && b.challenges.every(isChallenge)));
   return ok ? value as Binding : null;
@@ -131,21 +143,64 @@ export function limitOf(
 // The entry that finds a session by its identifier. A refresh comes with
 // the identifier but usually without the cookie (it expired), so the
 // store keeps, under a key of the identifier's hash, where the session is:
-// `session`, and while a move may be under way the key before, `previous`.
-// The ":dbsc" cannot end a session's key (those end with the id's hash or
-// with "." and a cookie name), so no cookie can name this entry.
+// `session`. A move (a refresh, a regenerate()) points the entry at its
+// new key before it moves the session there, with the key it moves it
+// from first in `previous`; if the move fails it puts the entry back. Two
+// moves from one key may be under way at once (the same proof twice):
+// the second to point keeps the first one's new key in `previous` too, as
+// that move may still win. So the session is always under a key the entry
+// names, and a key before the moves that start from it. The ":dbsc" cannot
+// end a session's key (those end with the id's hash or with "." and a
+// cookie name), so no cookie can name this entry.
 
 /** Where an identifier's session is kept. */
 export interface Pointer {
-  /** The key the session is kept under. */
+  /** The key the session is kept under, once the latest move is done. */
   session: string;
-  /** The key it was kept under before its last move, if it may still be there. */
-  previous?: string;
+  /**
+   * While moves may be under way: the key they move the session from,
+   * then the new keys of the other moves from it.
+   */
+  previous: readonly string[];
 }
+
+/** The most keys an entry names in `previous` (moves under way at once). */
+export const MAX_PREVIOUS = 8;
 
 /** The key of the entry that finds the session with identifier `id`. */
 export function pointerKey(id: string, suffix: string): string {
   return `${storeKey(id)}:dbsc${suffix}`;
+}
+
+/**
+ * The entry for a move of the session, found under `from` by way of
+ * `pointer`, to `to`. Found where the entry says it is, the keys before
+ * are done with; found under a key before, the moves from there that the
+ * entry names may still win, so their keys stay.
+ *
+ * @throws {SessionConflictError} With {@linkcode MAX_PREVIOUS} keys there.
+ */
+export function movedPointer(
+  pointer: Pointer,
+  from: string,
+  to: string,
+): Pointer {
+  if (from === pointer.session) return { session: to, previous: [from] };
+  const others = [pointer.session, ...pointer.previous].filter((key) =>
+    key !== from
+  );
+  if (others.length >= MAX_PREVIOUS) {
+    throw new SessionConflictError(
+      "too many moves of the device-bound session at once; try again",
+    );
+  }
+  return { session: to, previous: [from, ...others] };
+}
+
+/** Whether two entries name the same keys. */
+export function samePointer(a: Pointer, b: Pointer): boolean {
+  return a.session === b.session && a.previous.length === b.previous.length &&
+    a.previous.every((key, i) => key === b.previous[i]);
 }
 
 /** The entry to store: a record with no values, expiring with the session. */
@@ -155,7 +210,7 @@ export function pointerRecord(
   expires: number,
 ): SessionRecord {
   const binding: Record<string, unknown> = { id, session: pointer.session };
-  if (pointer.previous !== undefined) binding.previous = pointer.previous;
+  if (pointer.previous.length > 0) binding.previous = pointer.previous;
   return { data: {}, expires, binding };
 }
 
@@ -167,9 +222,10 @@ export function readPointer(value: unknown, id: string): Pointer | undefined {
   if (binding === null || typeof binding !== "object") return undefined;
   const b = binding as Record<string, unknown>;
   if (b.id !== id || typeof b.session !== "string") return undefined;
-  return typeof b.previous === "string"
-    ? { session: b.session, previous: b.previous }
-    : { session: b.session };
+  const previous = Array.isArray(b.previous)
+    ? b.previous.filter((key): key is string => typeof key === "string")
+    : [];
+  return { session: b.session, previous };
 }
 
 // A refresh the browser makes before its cookie expires (Chromium starts
@@ -178,6 +234,12 @@ export function readPointer(value: unknown, id: string): Pointer | undefined {
 // server after the move. So the refresh leaves, under a key of the old
 // id's that no cookie can name, an entry that forwards that id to the
 // session for a few seconds, never past the old cookie's own deadline.
+// The entry is written before the move, so no request finds the old key
+// empty and nothing forwarded; the move itself adds the old key to the
+// session's binding (`from`), and the entry leads only to a session that
+// names it there: one written for a move that then failed (another
+// request moved the session first, a regenerate() say) leads nowhere, and
+// regenerate() empties the list, ending the cookies it replaces.
 
 /** How long at most the id a refresh moved a live session from still finds it. */
 export const FORWARD_MS = 10_000;
@@ -190,6 +252,14 @@ export function forwardKey(key: string): string {
 /** The forwarding entry: no values, the identifier, until `expires`. */
 export function forwardRecord(id: string, expires: number): SessionRecord {
   return { data: {}, expires, binding: { id, forward: true } };
+}
+
+/** `from` with `key` added last, the oldest past {@linkcode MAX_FROM} dropped. */
+export function withFrom(
+  from: readonly string[] | undefined,
+  key: string,
+): string[] {
+  return [...(from ?? []), key].slice(-MAX_FROM);
 }
 
 /** The identifier a live forwarding entry names, if `value` is one. */

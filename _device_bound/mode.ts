@@ -16,11 +16,7 @@ import type { SessionEvent } from "../session_event.ts";
 import type { ResolvedOptions } from "../_core/options.ts";
 import type { Loaded, Mode, Saved } from "../_core/mode.ts";
 import type { Outgoing } from "../_core/state.ts";
-import type {
-  StoreHandle,
-  StoreMode,
-  StoreSaved,
-} from "../_store_mode/mode.ts";
+import type { StoreHandle, StoreMode } from "../_store_mode/mode.ts";
 import { readCookie } from "../_http/cookies.ts";
 import { randomToken } from "../_lib/random.ts";
 import { SessionConflictError } from "../session_conflict_error.ts";
@@ -28,8 +24,8 @@ import {
   type Binding,
   isBound,
   limitOf,
+  movedPointer,
   newChallenge,
-  type Pointer,
   readBinding,
 } from "./binding.ts";
 import type { DeviceBoundSettings } from "./options.ts";
@@ -128,11 +124,17 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     token: string,
     c: Context,
   ): Promise<Loaded<StoreHandle> | undefined> {
-    const id = await this.#sessions.forwarded(this.#inner.keyFor(token), c);
+    const key = this.#inner.keyFor(token);
+    const id = await this.#sessions.forwarded(key, c);
     const found = id === undefined
       ? undefined
       : await this.#sessions.find(id, c);
-    if (found === undefined || typeof found === "string") {
+    // Only to a session a refresh moved from this key (not after a move
+    // that failed, nor after a regenerate()).
+    if (
+      found === undefined || typeof found === "string" ||
+      !found.binding.from?.includes(key)
+    ) {
       this.#report({ type: "unknown-id" }, c);
       return undefined;
     }
@@ -166,48 +168,39 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       );
     }
     let next: string | undefined;
-    let pointed: Pointer | undefined;
     if (out.regenerated) {
       // The session moves to a new id: point its identifier there first
-      // (and at the old key until the move is done), so a refresh finds it
-      // whichever way the move ends.
+      // (and at the old key, until the move is done), so a refresh finds
+      // it whichever way the move ends. A cookie an early refresh left
+      // forwarded ends with the ones regenerate() replaces.
+      if (binding.from !== undefined) {
+        const { from: _, ...rest } = binding;
+        out.meta.binding = rest;
+      }
       next = randomToken();
       const key = from.handle.key;
       const pointer = await this.#sessions.pointer(binding.id, c);
-      // The entry points here, or at a key a move that did not finish
-      // never wrote (with this one as the key before). If another move
-      // did finish, this save finds the session gone and answers 409.
+      // The entry names this key: as where the session is, or as a key
+      // before (a move from here under way, or one that never finished).
+      // If another move from here is done first, this save finds the
+      // session gone and answers 409.
       if (
         pointer !== undefined &&
-        (pointer.session === key ||
-          (pointer.previous === key &&
-            !await this.#sessions.holds(pointer.session, c)))
+        (pointer.session === key || pointer.previous.includes(key))
       ) {
         await this.#sessions.point(
           binding.id,
-          { session: this.#inner.keyFor(next), previous: key },
+          movedPointer(pointer, key, this.#inner.keyFor(next)),
           limitOf(out.meta),
           c,
         );
-        pointed = pointer;
       }
     } else if (limitOf(out.meta) > limitOf(from.meta)) {
       await this.#extend(binding.id, from.handle.key, limitOf(out.meta), c);
     }
-    let saved: StoreSaved;
-    try {
-      saved = await this.#inner.save(out, from, c, next);
-    } catch (error) {
-      // Another move won (a refresh): put the entry back as this request
-      // found it, unless it changed again, so it names where that one went.
-      if (pointed !== undefined && error instanceof SessionConflictError) {
-        await this.#sessions.point(binding.id, pointed, limitOf(out.meta), c)
-          .catch((again) => {
-            if (!(again instanceof SessionConflictError)) throw again;
-          });
-      }
-      throw error;
-    }
+    // If another move wins (a refresh), the entry still names where that
+    // one went: every key it named before this one pointed it.
+    const saved = await this.#inner.save(out, from, c, next);
     // The browser has, or is about to get, the cookie of the refresh.
     if (forwarded) return { ...saved, keepCookie: true };
     const after = readBinding(saved.record.binding);

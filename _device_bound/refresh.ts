@@ -18,8 +18,10 @@ import {
   findChallenge,
   FORWARD_MS,
   limitOf,
+  movedPointer,
   newChallenge,
   withChallenge,
+  withFrom,
 } from "./binding.ts";
 import {
   CHALLENGE_HEADER,
@@ -32,8 +34,13 @@ import { parseProof, type Proof, ProofRefused, verifyProof } from "./proof.ts";
 import { ended, type Endpoint, granted, refused, report } from "./answer.ts";
 import type { Found } from "./sessions.ts";
 
-/** How many times a refresh retries when the session changes under it. */
-const ATTEMPTS = 3;
+/**
+ * How many times a refresh tries when the session changes under it. Each
+ * try that fails lost to a request that changed or moved the session, and
+ * the first refresh to move it spends the challenge: a few requests racing
+ * (the same proof twice and a regenerate(), say) settle well within this.
+ */
+const ATTEMPTS = 8;
 
 const IDENTIFIER = /^[A-Za-z0-9_-]{43}$/;
 
@@ -61,20 +68,20 @@ export async function refresh(e: Endpoint, c: Context): Promise<Response> {
     }
   }
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const found = await e.sessions.find(id, c);
-    if (found === "unknown" || found === "ended") return ended(e, c);
-    if (expiredReason(found.record, e.options, Date.now())) {
-      await e.store.delete(found.key, c);
-      await e.sessions.forget(id, c);
-      return ended(e, c);
-    }
-    // Browser-session cookies: the browser was closed since (its exists
-    // cookie is gone), so the session is over for it, as without binding.
-    if (
-      (found.record.persistent ?? e.options.persistent) === false &&
-      readCookie(c, e.options.cookies.existsWireName) === undefined
-    ) return ended(e, c);
     try {
+      const found = await e.sessions.find(id, c);
+      if (found === "unknown" || found === "ended") return ended(e, c);
+      if (expiredReason(found.record, e.options, Date.now())) {
+        await e.store.delete(found.key, c);
+        await e.sessions.forget(id, c);
+        return ended(e, c);
+      }
+      // Browser-session cookies: the browser was closed since (its exists
+      // cookie is gone), so the session is over for it, as without binding.
+      if (
+        (found.record.persistent ?? e.options.persistent) === false &&
+        readCookie(c, e.options.cookies.existsWireName) === undefined
+      ) return ended(e, c);
       return proof === undefined
         ? await challenge(e, c, found)
         : await answer(e, c, found, proof);
@@ -154,37 +161,28 @@ async function answer(
     key: binding.key,
     proven: now,
     until: now + e.settings.lifetimeMs,
+    from: withFrom(binding.from, found.key),
   };
   const record: SessionRecord = { ...found.record, binding: bound };
   if (record.user !== undefined) record.seen = now;
   const token = randomToken();
   const next = e.inner.keyFor(token);
-  // The identifier points at the new key (and the old one, until the move
-  // is done) before the move, so a refresh finds the session however this
-  // one ends. Both writes are checked against what this request read.
+  // The identifier points at the new key (and at the old one, until the
+  // move is done) before the move, so a refresh finds the session however
+  // this one ends. Both writes are checked against what this request read.
   await e.sessions.point(
     binding.id,
-    { session: next, previous: found.key },
+    movedPointer(found.pointer, found.key, next),
     limitOf(record),
     c,
   );
-  try {
-    await e.store.replace!(found.key, next, record, c);
-  } catch (error) {
-    if (!(error instanceof SessionConflictError)) throw error;
-    // The session changed or moved meanwhile (a refresh racing this one
-    // with the same proof may have moved it to the key the entry named):
-    // put the entry back as this request found it, unless it changed
-    // again, so it never names only a key this move did not write.
-    await e.sessions.point(binding.id, found.pointer, limitOf(record), c)
-      .catch((again) => {
-        if (!(again instanceof SessionConflictError)) throw again;
-      });
-    throw error;
-  }
   // The old cookie was still live (the browser refreshed early): requests
   // it sent with that cookie before it had this answer still find the
   // session, for a few seconds, never past that cookie's own deadline.
+  // Written before the move, so that no request finds the old key empty
+  // and nothing forwarded (a sign-out then would end nothing). If the move
+  // fails, the entry leads nowhere: it forwards only to a session whose
+  // binding names the key it moved from, which only a move from it writes.
   if (binding.until > now) {
     await e.sessions.forward(
       found.key,
@@ -193,5 +191,10 @@ async function answer(
       c,
     );
   }
+  // If the move fails (the session changed or moved meanwhile), the entry
+  // still names every key the one this request found did, so it leads to
+  // the session; the new key it names is never written, and a later move
+  // drops it.
+  await e.store.replace!(found.key, next, record, c);
   return granted(e, c, token, record, bound, "refreshed");
 }

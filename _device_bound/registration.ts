@@ -111,7 +111,12 @@ export async function register(e: Endpoint, c: Context): Promise<Response> {
     };
     const next: SessionRecord = { ...record, binding: bound };
     if (!pointed) {
-      await e.sessions.point(id, { session: key }, limitOf(next), c);
+      await e.sessions.point(
+        id,
+        { session: key, previous: [] },
+        limitOf(next),
+        c,
+      );
       pointed = true;
     }
     try {

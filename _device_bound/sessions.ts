@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { SessionRecord, SessionStore } from "../session_store.ts";
 import { isRecord } from "../_core/record.ts";
+import { SessionConflictError } from "../session_conflict_error.ts";
 import {
   type Bound,
   forwardKey,
@@ -18,7 +19,11 @@ import {
   readBinding,
   readForward,
   readPointer,
+  samePointer,
 } from "./binding.ts";
+
+/** How many times `find` follows an entry that names other keys. */
+const FIND_ROUNDS = 3;
 
 /** A registered session, found by its identifier. */
 export interface Found {
@@ -48,30 +53,42 @@ export class DeviceSessions {
     return readPointer(got, id);
   }
 
-  /** Whether the store holds an entry under `key`. */
-  async holds(key: string, c: Context): Promise<boolean> {
-    const got = await this.#store.get(key, c);
-    return got !== undefined && got !== null;
-  }
-
   /**
    * The registered session with identifier `id`: `unknown` when no entry
    * names it (never registered here, or long gone), `ended` when the entry
    * is there but the session is not (signed out, revoked, expired).
+   *
+   * A move points the entry at its new key, with the key it leaves first
+   * among the keys before, then moves the session in one step; so the keys
+   * are read in that order: when the key a move leaves is found empty
+   * because the move was done, the key it went to holds the session when
+   * it is read next. All found empty, the session is over, or it moved
+   * again since the entry was read: the entry is read again, and while it
+   * names other keys they are tried.
+   *
+   * @throws {SessionConflictError} When the session kept moving.
    */
   async find(id: string, c: Context): Promise<Found | "unknown" | "ended"> {
-    const pointer = await this.pointer(id, c);
+    let pointer = await this.pointer(id, c);
     if (pointer === undefined) return "unknown";
-    for (const key of [pointer.session, pointer.previous]) {
-      if (key === undefined) continue;
-      const got = await this.#store.get(key, c);
-      if (!isRecord(got)) continue;
-      const binding = readBinding(got.binding);
-      if (isBound(binding) && binding.id === id) {
-        return { key, record: got, binding, pointer };
+    for (let round = 1;; round++) {
+      for (const key of [...pointer.previous, pointer.session]) {
+        const got = await this.#store.get(key, c);
+        if (!isRecord(got)) continue;
+        const binding = readBinding(got.binding);
+        if (isBound(binding) && binding.id === id) {
+          return { key, record: got, binding, pointer };
+        }
       }
+      const again = await this.pointer(id, c);
+      if (again === undefined || samePointer(again, pointer)) return "ended";
+      if (round === FIND_ROUNDS) {
+        throw new SessionConflictError(
+          "the device-bound session kept moving while it was looked up; try again",
+        );
+      }
+      pointer = again;
     }
-    return "ended";
   }
 
   /**
@@ -124,10 +141,10 @@ export class DeviceSessions {
    */
   async end(id: string, key: string, c: Context): Promise<void> {
     const pointer = await this.pointer(id, c);
-    for (const other of [pointer?.session, pointer?.previous]) {
-      // Keys of random ids, written only for this identifier's session.
-      if (other !== undefined && other !== key) {
-        await this.#store.delete(other, c);
+    if (pointer !== undefined) {
+      for (const other of [pointer.session, ...pointer.previous]) {
+        // Keys of random ids, written only for this identifier's session.
+        if (other !== key) await this.#store.delete(other, c);
       }
     }
     await this.forget(id, c);

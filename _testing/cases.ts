@@ -13,12 +13,10 @@ import { randomToken, storeKey } from "../_store_mode/ids.ts";
 import { aContext, BIG, testApp } from "./app.ts";
 import { Jar } from "./jar.ts";
 import type { Case } from "./case.ts";
+import { sleep, waitPast } from "./clock.ts";
 import { DEVICE_BOUND_CASES } from "./device_bound_cases.ts";
 
 export type { Case, Group } from "./case.ts";
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
 
 function record(
   data: Record<string, unknown>,
@@ -265,10 +263,9 @@ const STORE_CASES: readonly Case[] = [
       if (Date.now() < deadline - 100) {
         assert.deepEqual([status, body], [200, "ada"], "before the deadline");
       }
-      // A margin over the deadline: timers may fire a little early on a
-      // busy machine, and deployed Workers move their clock only between
-      // I/O events, so Date.now() there can lag behind.
-      await sleep(Math.max(0, deadline - Date.now()) + 100);
+      // Past the deadline by Date.now(), which a timer alone may not be
+      // (see clock.ts).
+      await waitPast(deadline);
       assert.deepEqual(
         await jar.text("/read", { headers: { cookie: `sid=${token}` } }),
         [200, "-"],
@@ -304,8 +301,7 @@ const STORE_CASES: readonly Case[] = [
       await store.set(soon.key, { data: { userId: "soon" }, expires }, c);
       const before = await read(soon.token);
       if (Date.now() < expires - 50) assert.equal(before, "soon");
-      // The same margin as the case above: workerd's clock can lag.
-      await sleep(Math.max(0, expires - Date.now()) + 100);
+      await waitPast(expires);
       assert.equal(await read(soon.token), "-", "past its deadline");
     },
   },
@@ -445,7 +441,7 @@ const STORE_CASES: readonly Case[] = [
       if (Date.now() < expires - 50) {
         assert.equal(before?.data.userId, "soon", "before the deadline");
       }
-      await sleep(Math.max(0, expires - Date.now()) + 20);
+      await waitPast(expires, 20);
       await absent(store, soon, c, "past its deadline");
       await absent(store, soon, await aContext(), "past its deadline");
     },
@@ -834,13 +830,10 @@ const STORE_CASES: readonly Case[] = [
       // A session past its deadline is never listed, whatever the backend
       // still holds.
       const { key } = anId();
-      await store.set(
-        key,
-        { data: {}, expires: Date.now() + 300, user },
-        await aContext(),
-      );
+      const expires = Date.now() + 300;
+      await store.set(key, { data: {}, expires, user }, await aContext());
       assert.equal((await store.listUser!(user)).length, 1);
-      await sleep(400);
+      await waitPast(expires);
       assert.deepEqual(
         (await store.listUser!(user)).filter((e) =>
           !((e.record as SessionRecord).expires > Date.now())

@@ -40,6 +40,7 @@ const DBSC = "tests/device_bound/protocol_test.ts";
 const DBSC_PROOF = "tests/device_bound/proof_test.ts";
 const DBSC_OPTIONS = "tests/device_bound/options_test.ts";
 const KIT = "tests/stores/conformance_test.ts";
+const DBSC_RACES = "tests/device_bound/interleaving_test.ts";
 const MUTANTS: Mutant[] = [
   {
     file: "_cookie_mode/iron.ts",
@@ -1017,18 +1018,17 @@ const MUTANTS: Mutant[] = [
     file: "_device_bound/sessions.ts",
     what:
       "deviceBound: a sign-out racing a refresh leaves the session where the refresh moved it",
-    find: "other !== undefined && other !== key",
-    replace: "false",
+    find: "if (other !== key) await",
+    replace: "if (false) await",
     tests: [KIT],
   },
   {
     file: "_device_bound/mode.ts",
     what:
-      "deviceBound: a regenerate() that loses the move to a refresh leaves the identifier naming its own new id",
-    find:
-      "await this.#sessions.point(binding.id, pointed, limitOf(out.meta), c)",
-    replace: "await Promise.resolve()",
-    tests: [KIT],
+      "deviceBound: a regenerate() points the identifier at its new id and the old one only (a refresh's move under way is forgotten)",
+    find: "movedPointer(pointer, key, this.#inner.keyFor(next))",
+    replace: "{ session: this.#inner.keyFor(next), previous: [key] }",
+    tests: [DBSC_RACES],
   },
   {
     file: "_device_bound/mode.ts",
@@ -1048,10 +1048,41 @@ const MUTANTS: Mutant[] = [
   {
     file: "_device_bound/refresh.ts",
     what:
-      "deviceBound: a refresh whose move fails leaves the identifier naming only its own key (a racing refresh's session is lost)",
-    find:
-      "await e.sessions.point(binding.id, found.pointer, limitOf(record), c)",
-    replace: "await Promise.resolve()",
+      "deviceBound: a refresh points the identifier at its new key and the old one only (a racing refresh's move under way is forgotten)",
+    find: "movedPointer(found.pointer, found.key, next)",
+    replace: "{ session: next, previous: [found.key] }",
+    tests: [KIT],
+  },
+  {
+    file: "_device_bound/sessions.ts",
+    what:
+      "deviceBound: a lookup that finds no key holding the session takes it for ended, though a move changed the entry meanwhile",
+    find: "again === undefined || samePointer(again, pointer)",
+    replace: "true",
+    tests: [KIT],
+  },
+  {
+    file: "_device_bound/sessions.ts",
+    what:
+      "deviceBound: a lookup reads the key a move goes to before the key it leaves",
+    find: "[...pointer.previous, pointer.session]",
+    replace: "[pointer.session, ...pointer.previous]",
+    tests: [KIT],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: a forwarding entry leads to the session whatever moved it (after a regenerate(), or a move that failed)",
+    find: "!found.binding.from?.includes(key)",
+    replace: "false",
+    tests: [DBSC],
+  },
+  {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: regenerate() keeps the cookies early refreshes forwarded",
+    find: "out.meta.binding = rest;",
+    replace: "",
     tests: [DBSC],
   },
   {

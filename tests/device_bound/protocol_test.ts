@@ -278,6 +278,41 @@ Deno.test("device-bound: a cookie forwarded after an early refresh never outlive
   });
 });
 
+// The browser may refresh again within seconds (it lost the answer to the
+// first refresh and signs a new challenge): requests still on their way
+// with either old cookie keep the session. A regenerate() ends them all.
+Deno.test("device-bound: cookies forwarded by early refreshes follow the session through the next refresh, and end with regenerate()", async () => {
+  await withFakeTime(async (clock) => {
+    const d = deviceApp({ lifetime: 600 });
+    const browser = await signedIn(d);
+    const first = new Jar(d.app);
+    first.cookies.set("sid", browser.jar.get("sid")!);
+    clock.tick(500_000);
+    assert.equal((await browser.refresh()).status, 200);
+    const second = new Jar(d.app);
+    second.cookies.set("sid", browser.jar.get("sid")!);
+    clock.tick(1_000);
+    assert.equal((await browser.refresh()).status, 200);
+    assert.equal(await (await first.fetch("/me")).text(), "ada");
+    assert.equal(await (await second.fetch("/me")).text(), "ada");
+    assert.deepEqual(d.names().slice(-2), [
+      "device-bound:forwarded",
+      "device-bound:forwarded",
+    ]);
+    // regenerate() through the current cookie: the forwarded ones end
+    // with the one it replaces, though their entries are still there.
+    const moved = await browser.fetch("/regenerate", { method: "POST" });
+    assert.equal(moved.status, 200);
+    assert.ok(d.store.get(forwardKey(storeKey(first.get("sid")!))));
+    assert.equal(await (await first.fetch("/me")).text(), "-");
+    assert.equal(await (await second.fetch("/me")).text(), "-");
+    assert.deepEqual(d.names().slice(-2), ["unknown-id", "unknown-id"]);
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+    assert.equal((await browser.refresh()).status, 200);
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  });
+});
+
 Deno.test("device-bound: a copied cookie stops working after the lifetime, on the server, while the key holder refreshes across several lifetimes", async () => {
   await withFakeTime(async (clock) => {
     const d = deviceApp({ lifetime: 600 });
@@ -748,7 +783,7 @@ Deno.test("device-bound: a regenerate() after a move that did not finish still t
   const pointer = d.store.get(pointerKey(id, ""))!;
   d.store.set(pointerKey(id, ""), {
     ...pointer,
-    binding: { id, session: storeKey("x".repeat(43)), previous: key },
+    binding: { id, session: storeKey("x".repeat(43)), previous: [key] },
   });
   assert.equal(
     (await browser.fetch("/regenerate", { method: "POST" })).status,

@@ -29,7 +29,9 @@ const titles = (...groups: Group[]): string[] =>
 
 // The device-bound cases that need checked writes: a store that does not
 // refuse a stale write answers the same proof twice, binds a session to
-// two keys, or lets a registration bring back a session signed out.
+// two keys, lets a registration bring back a session signed out, or lets
+// both refreshes of one proof move the session (so the other is told it
+// is over, or the identifier leads to the loser's copy).
 const ONCE =
   "device-bound: the same refresh proof sent twice at once is answered once";
 const TWO_KEYS =
@@ -40,7 +42,19 @@ const AT_THE_MOVE =
   "device-bound: the same refresh proof twice, both requests at the move before either moves: one refreshes, the other is refused, and the identifier still finds the session";
 const MOVED_TWICE =
   "device-bound: a regenerate() and a refresh moving the session at once: whichever wins, the identifier still finds the session";
-const CHECKED_BOUND = [ONCE, TWO_KEYS, REVIVED, AT_THE_MOVE, MOVED_TWICE];
+const LOOKED_UP =
+  "device-bound: the same refresh proof twice, one request looking the session up while the other moves it: one refreshes, the other is refused, never told the session is over";
+const POINTED_TOO =
+  "device-bound: the same refresh proof twice, the second pointing the identifier at its own key while the first moves the session: meanwhile the old cookie still reads the session, and a sign-out through it ends the session";
+const CHECKED_BOUND = [
+  ONCE,
+  TWO_KEYS,
+  REVIVED,
+  AT_THE_MOVE,
+  MOVED_TWICE,
+  LOOKED_UP,
+  POINTED_TOO,
+];
 
 interface Outcome {
   code: number;

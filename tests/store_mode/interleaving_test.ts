@@ -21,14 +21,13 @@
 //     (no new id, no deletion: nothing was saved, the browser keeps its
 //     cookies).
 //
-// Stores: MemoryStore, DenoKvStore (":memory:"), RedisStore (a real
-// redis-server, and a real three-master Redis Cluster with each cluster
-// client; ignored when none is installed), SqlStore on PostgreSQL (a
-// real server, ignored when none is installed) and on SQLite (node:sqlite),
-// and a plain Map. A Map
-// cannot tell that an entry changed since a request read it (the last write
-// wins, SECURITY.md says so), so under races it promises only 2 and 5: 1, 3
-// and 4 are not checked for it.
+// Stores (_store_kinds.ts): MemoryStore, DenoKvStore (":memory:"),
+// RedisStore (a real redis-server, and a real three-master Redis Cluster
+// with each cluster client; ignored when none is installed), SqlStore on
+// PostgreSQL (a real server, ignored when none is installed) and on SQLite
+// (node:sqlite), and a plain Map. A Map cannot tell that an entry changed
+// since a request read it (the last write wins, SECURITY.md says so), so
+// under races it promises only 2 and 5: 1, 3 and 4 are not checked for it.
 //
 // Each ordering starts from a fresh store holding one signed-in session
 // ({ user, lineage: "L1", n: 0 }, made by a setup request); the concurrent
@@ -38,7 +37,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { createClient } from "redis";
 import {
   session,
   SessionConflictError,
@@ -46,20 +44,10 @@ import {
   type SessionStore,
 } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
-import { DenoKvStore } from "../../stores/deno_kv.ts";
-import { RedisStore } from "../../stores/redis.ts";
-import { RedisCluster } from "../../support/redis_cluster.ts";
-import { clusterClients } from "../stores/_redis_clusters.ts";
 import { setCookies, storeKey } from "../_helpers.ts";
-import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
-import { SqlStore } from "../../stores/sql.ts";
-import {
-  postgresAvailable,
-  PostgresServer,
-} from "../../support/postgres_server.ts";
-import { nodePostgres, sqlite } from "../stores/_sql_engines.ts";
 import FakeTimers from "@sinonjs/fake-timers";
 import { explore, Scheduler } from "./_scheduler.ts";
+import { kindName, STORE_KINDS, type StoreKind } from "./_store_kinds.ts";
 
 const OPS = [
   "signin",
@@ -220,136 +208,10 @@ interface Violation {
   detail: string;
 }
 
-/** A kind of store: opens a fresh, empty store for each ordering. */
-interface StoreKind {
-  name: string;
-  /** The invariants this store promises under races. */
-  invariants: ReadonlySet<number>;
-  ignore?: boolean;
-  open(): Promise<{ fresh(): SessionStore; close(): Promise<void> }>;
+/** The invariants each kind of store promises under races. */
+function invariantsOf(kind: StoreKind): ReadonlySet<number> {
+  return kind.checksWrites ? new Set([1, 2, 3, 4, 5]) : new Set([2, 5]);
 }
-
-const ALL = new Set([1, 2, 3, 4, 5]);
-
-const STORES: StoreKind[] = [
-  {
-    name: "MemoryStore",
-    invariants: ALL,
-    open: () =>
-      Promise.resolve({
-        fresh: () => new MemoryStore({ sweepInterval: 0 }),
-        close: () => Promise.resolve(),
-      }),
-  },
-  {
-    name: "DenoKvStore",
-    invariants: ALL,
-    async open() {
-      const kv = await Deno.openKv(":memory:");
-      let run = 0;
-      return {
-        // A fresh prefix per ordering: an empty store each time.
-        fresh: () => new DenoKvStore(kv, { prefix: ["interleaving", run++] }),
-        close: () => Promise.resolve(kv.close()),
-      };
-    },
-  },
-  {
-    name: "RedisStore",
-    invariants: ALL,
-    ignore: !redisAvailable,
-    async open() {
-      const server = await RedisServer.start({ durable: false });
-      const client = createClient({
-        url: server.url,
-        disableOfflineQueue: true,
-      });
-      client.on("error", () => {});
-      try {
-        await client.connect();
-      } catch (error) {
-        await server.stop();
-        throw error;
-      }
-      let run = 0;
-      return {
-        fresh: () => new RedisStore(client, { prefix: `il${run++}:` }),
-        async close() {
-          try {
-            await client.sendCommand(["FLUSHALL"]);
-            await client.close();
-          } finally {
-            await server.stop();
-          }
-        },
-      };
-    },
-  },
-  // On a cluster a regenerate() and a tied write take several steps, each on
-  // one slot: the orderings of the store calls run over them as they are.
-  ...clusterClients.map(([client, connect]): StoreKind => ({
-    name: `RedisStore on Redis Cluster (${client})`,
-    invariants: ALL,
-    ignore: !redisAvailable,
-    async open() {
-      const { client, close } = await connect(await RedisCluster.shared());
-      let run = 0;
-      const tag = crypto.randomUUID().slice(0, 6);
-      return {
-        fresh: () => new RedisStore(client, { prefix: `il${run++}-${tag}:` }),
-        close,
-      };
-    },
-  })),
-  {
-    name: "SqlStore (PostgreSQL)",
-    invariants: ALL,
-    ignore: !postgresAvailable,
-    async open() {
-      const server = await PostgresServer.start();
-      const conn = nodePostgres.connect(server.url);
-      try {
-        await new SqlStore(conn.client).createTable();
-      } catch (error) {
-        await conn.close();
-        await server.stop();
-        throw error;
-      }
-      return {
-        // Every ordering uses new random ids: one table serves them all.
-        fresh: () => new SqlStore(conn.client, { sweepInterval: 0 }),
-        async close() {
-          try {
-            await conn.close();
-          } finally {
-            await server.stop();
-          }
-        },
-      };
-    },
-  },
-  {
-    name: "SqlStore (SQLite)",
-    invariants: ALL,
-    async open() {
-      const conn = sqlite();
-      await new SqlStore(conn.client).createTable();
-      return {
-        fresh: () => new SqlStore(conn.client, { sweepInterval: 0 }),
-        close: () => conn.close(),
-      };
-    },
-  },
-  {
-    name: "Map",
-    invariants: new Set([2, 5]),
-    open: () =>
-      Promise.resolve({
-        fresh: () => new Map<string, SessionRecord>(),
-        close: () => Promise.resolve(),
-      }),
-  },
-];
 
 /**
  * Runs one ordering of `ops` (picked by `pick`) on a fresh store holding one
@@ -532,15 +394,9 @@ const TRIPLES: Op[][] = [
 /** Safety bound per triple, in case a middleware makes many more calls. */
 const TRIPLE_LIMIT = 2_000;
 
-for (const kind of STORES) {
+for (const kind of STORE_KINDS) {
   Deno.test({
-    name: `interleavings on ${kind.name}${
-      kind.ignore
-        ? kind.name.includes("PostgreSQL")
-          ? " (PostgreSQL not installed)"
-          : " (redis-server not installed)"
-        : ""
-    }`,
+    name: `interleavings on ${kindName(kind)}`,
     ignore: kind.ignore,
     async fn(t) {
       const opened = await kind.open();
@@ -554,7 +410,7 @@ for (const kind of STORES) {
             const r = await exploreScenario(
               opened.fresh,
               ops,
-              kind.invariants,
+              invariantsOf(kind),
               triple ? TRIPLE_LIMIT : undefined,
             );
             totals[triple ? "triples" : "pairs"] += r.orderings;

@@ -145,7 +145,8 @@ export function limitOf(
 // store keeps, under a key of the identifier's hash, where the session is:
 // `session`. A move (a refresh, a regenerate()) points the entry at its
 // new key before it moves the session there, with the key it moves it
-// from first in `previous`; if the move fails it puts the entry back. Two
+// from first in `previous`; if the move fails the entry stays so (it still
+// names every key it named before, among them the one that won). Two
 // moves from one key may be under way at once (the same proof twice):
 // the second to point keeps the first one's new key in `previous` too, as
 // that move may still win. So the session is always under a key the entry

@@ -146,8 +146,10 @@ export function refreshPost(
   id: string,
   proof?: string,
   path = "/__dbsc/sid/refresh",
+  extra: Record<string, string> = {},
 ): Promise<Response> {
   const headers: Record<string, string> = {
+    ...extra,
     "sec-secure-session-id": `"${id}"`,
   };
   if (proof !== undefined) headers["secure-session-response"] = `"${proof}"`;

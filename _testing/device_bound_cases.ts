@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Context } from "hono";
 import { type SessionStore, userSessions } from "../mod.ts";
 import { storeKey } from "../_store_mode/ids.ts";
-import { aContext, testApp } from "./app.ts";
+import { aContext, type TestApp, testApp } from "./app.ts";
 import { Jar } from "./jar.ts";
 import {
   DbscBrowser,
@@ -26,6 +26,12 @@ async function boundUntil(store: SessionStore, token: string): Promise<number> {
     ?.binding?.until;
   assert.ok(typeof until === "number", "the record keeps until when");
   return until;
+}
+
+/** A refresh of identifier `id` is told the session is over. */
+async function assertOver(app: TestApp, id: string): Promise<void> {
+  const res = await refreshPost(new Jar(app.app), id);
+  assert.deepEqual(await res.json(), { continue: false });
 }
 
 /** An app on `store` with device-bound sessions of a one-second lifetime. */
@@ -280,19 +286,14 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const a = await signedIn(app, aUser());
       const id = a.config!.session_identifier;
       await a.fetch("/logout", { method: "POST" });
-      const res = await refreshPost(new Jar(app.app), id);
-      assert.deepEqual(await res.json(), { continue: false });
+      await assertOver(app, id);
       if (typeof store.listUser !== "function") return;
       const user = aUser();
       const b = await signedIn(app, user);
       const listed = await userSessions(store).list(user);
       assert.equal(listed[0]?.deviceBound, true);
       await userSessions(store).revokeAll(user);
-      const ended = await refreshPost(
-        new Jar(app.app),
-        b.config!.session_identifier,
-      );
-      assert.deepEqual(await ended.json(), { continue: false });
+      await assertOver(app, b.config!.session_identifier);
     },
   },
   {
@@ -429,11 +430,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       assert.equal((await logout).status, 200);
       assert.ok(await gone(store, storeKey(moved)), "the moved session ended");
       assert.equal(await read(browser), "-");
-      const res = await refreshPost(
-        new Jar(app.app),
-        browser.config!.session_identifier,
-      );
-      assert.deepEqual(await res.json(), { continue: false });
+      await assertOver(app, browser.config!.session_identifier);
       if (typeof store.listUser === "function") {
         assert.deepEqual(await userSessions(store).list(user), []);
       }
@@ -461,9 +458,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
       const loser = results.find((r) => r.status === 403)!;
       assert.equal(loser.headers.getSetCookie().length, 0);
       const winner = results.find((r) => r.status === 200)!;
-      const cookie = winner.headers.getSetCookie()
-        .find((line) => line.startsWith("sid="))!;
-      browser.jar.cookies.set("sid", cookie.slice(4, cookie.indexOf(";")));
+      browser.jar.keep(winner);
       assert.equal(await read(browser), user);
       // The key holder refreshes on, lifetime after lifetime.
       assert.equal((await browser.refresh()).status, 200);
@@ -501,14 +496,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
         const id = browser.config!.session_identifier;
         const proof = await signProof(browser.key, await browser.challenge());
         const post = (tag: string) =>
-          new Jar(app.app).fetch("/__dbsc/sid/refresh", {
-            method: "POST",
-            headers: {
-              "sec-secure-session-id": `"${id}"`,
-              "secure-session-response": `"${proof}"`,
-              [TAG]: tag,
-            },
-          });
+          refreshPost(new Jar(app.app), id, proof, undefined, { [TAG]: tag });
         let a: Response;
         let b: Promise<Response>;
         if (reads === 0) {
@@ -548,9 +536,7 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
         assert.equal(late.headers.getSetCookie().length, 0);
         // The winner's cookie reads the session, and the key holder
         // refreshes on: the identifier still finds it.
-        const cookie = a.headers.getSetCookie()
-          .find((line) => line.startsWith("sid="))!;
-        browser.jar.cookies.set("sid", cookie.slice(4, cookie.indexOf(";")));
+        browser.jar.keep(a);
         assert.equal(await read(browser), user);
         assert.equal((await browser.refresh()).status, 200);
         assert.equal(await read(browser), user);
@@ -609,14 +595,11 @@ export const DEVICE_BOUND_CASES: readonly Case[] = [
         assert.equal(b.status, 200, body);
         assert.deepEqual(JSON.parse(body), { continue: false });
       }
-      const cookie = a.headers.getSetCookie()
-        .find((line) => line.startsWith("sid="))!;
-      const moved = cookie.slice(4, cookie.indexOf(";"));
+      browser.jar.keep(a);
+      const moved = browser.jar.get("sid")!;
       assert.ok(await gone(store, storeKey(moved)), "the sign-out ended it");
-      browser.jar.cookies.set("sid", moved);
       assert.equal(await read(browser), "-");
-      const res = await refreshPost(new Jar(app.app), id);
-      assert.deepEqual(await res.json(), { continue: false });
+      await assertOver(app, id);
       if (typeof store.listUser === "function") {
         assert.deepEqual(await userSessions(store).list(user), []);
       }

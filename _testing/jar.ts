@@ -42,6 +42,15 @@ export class Jar {
       headers.set("cookie", this.header());
     }
     const res = await this.#app.request(path, { ...init, headers });
+    this.keep(res);
+    return res;
+  }
+
+  /**
+   * Keeps the cookies `res` sets (and drops those it clears), as a browser
+   * does with a response: for a response that came to another jar.
+   */
+  keep(res: Response): void {
     for (const raw of res.headers.getSetCookie()) {
       const [pair = "", ...attributes] = raw.split(";");
       const eq = pair.indexOf("=");
@@ -60,7 +69,6 @@ export class Jar {
         }
       }
     }
-    return res;
   }
 
   /** Sends a request and returns its status and body text. */

@@ -198,6 +198,14 @@ export function movedPointer(
   return { session: to, previous: [from, ...others] };
 }
 
+/**
+ * Whether the entry names `key`: as where the session is, or as a key
+ * before (a move from it under way, or one that lost to another move).
+ */
+export function namesKey(pointer: Pointer, key: string): boolean {
+  return pointer.session === key || pointer.previous.includes(key);
+}
+
 /** Whether two entries name the same keys. */
 export function samePointer(a: Pointer, b: Pointer): boolean {
   return a.session === b.session && a.previous.length === b.previous.length &&

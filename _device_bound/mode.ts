@@ -25,6 +25,7 @@ import {
   isBound,
   limitOf,
   movedPointer,
+  namesKey,
   newChallenge,
   readBinding,
 } from "./binding.ts";
@@ -184,10 +185,7 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
       // before (a move from here under way, or one that never finished).
       // If another move from here is done first, this save finds the
       // session gone and answers 409.
-      if (
-        pointer !== undefined &&
-        (pointer.session === key || pointer.previous.includes(key))
-      ) {
+      if (pointer !== undefined && namesKey(pointer, key)) {
         await this.#sessions.point(
           binding.id,
           movedPointer(pointer, key, this.#inner.keyFor(next)),
@@ -244,8 +242,11 @@ export class DeviceBoundMode implements Mode<StoreHandle> {
     expires: number,
     c: Context,
   ): Promise<void> {
+    // The entry may name this key as one before the session's latest
+    // move: a move that lost left the entry naming its own key (never
+    // written) as where the session is. It must outlive the session still.
     const pointer = await this.#sessions.pointer(id, c);
-    if (pointer?.session !== key) return;
+    if (pointer === undefined || !namesKey(pointer, key)) return;
     try {
       await this.#sessions.point(id, pointer, expires, c);
     } catch (error) {

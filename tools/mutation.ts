@@ -1140,6 +1140,14 @@ const MUTANTS: Mutant[] = [
     tests: [DBSC_PROOF],
   },
   {
+    file: "_device_bound/mode.ts",
+    what:
+      "deviceBound: renew() extends the identifier's entry only where it names the key as the session's own (not after a lost move)",
+    find: "if (pointer === undefined || !namesKey(pointer, key)) return;",
+    replace: "if (pointer?.session !== key) return;",
+    tests: [DBSC],
+  },
+  {
     file: "_device_bound/options.ts",
     what: "deviceBound: a store without replace() is taken",
     find: 'if (typeof store.replace !== "function") {',

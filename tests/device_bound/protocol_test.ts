@@ -6,7 +6,7 @@
 // after sign-out, revoke and expiry) getting a 4xx and nothing else.
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import type { Session, SessionRecord } from "../../mod.ts";
+import type { Session, SessionOptions, SessionRecord } from "../../mod.ts";
 import { session, userSessions } from "../../mod.ts";
 import {
   DbscBrowser,
@@ -793,11 +793,14 @@ Deno.test("device-bound: a regenerate() after a move that did not finish still t
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
 });
 
-Deno.test("device-bound: the same proof twice at once, the loser pointing the identifier at its own key before its move fails: the winner's session stays refreshable", async () => {
-  // Each refresh points the identifier at its new key, then moves the
-  // session there. The first move is held until the second refresh
-  // (which found the session where the first would take it from, and
-  // pointed the identifier at a key of its own) reaches its move.
+/**
+ * Two refreshes with the same proof at once, on a device-bound app with
+ * `extra` options: each points the identifier at its new key, then moves
+ * the session there. The first move is held until the second refresh
+ * (which found the session where the first would take it from, and
+ * pointed the identifier at a key of its own) reaches its move.
+ */
+async function loserPointsLast(extra: SessionOptions = {}) {
   const store = new MemoryStore({ sweepInterval: 0 });
   const replace = store.replace.bind(store);
   let arrived = () => {};
@@ -821,7 +824,7 @@ Deno.test("device-bound: the same proof twice at once, the loser pointing the id
     }
     return replace(...args);
   };
-  const d = deviceApp({ lifetime: 60 }, {}, store);
+  const d = deviceApp({ lifetime: 60 }, extra, store);
   const browser = await signedIn(d);
   const id = browser.config!.session_identifier;
   calls = 0;
@@ -837,11 +840,33 @@ Deno.test("device-bound: the same proof twice at once, the loser pointing the id
     [200, 403],
     answers.join(" | "),
   );
-  // The winner's cookie is the session's; its next refresh finds it.
-  const winner = results.find((r) => r.status === 200)!;
-  browser.jar.cookies.set("sid", cookiesOf(winner).get("sid")!.value);
+  // The winner's cookie is the session's.
+  browser.jar.keep(results.find((r) => r.status === 200)!);
+  return { d, browser, id };
+}
+
+Deno.test("device-bound: the same proof twice at once, the loser pointing the identifier at its own key before its move fails: the winner's session stays refreshable", async () => {
+  const { browser } = await loserPointsLast();
   assert.equal((await browser.refresh()).status, 200);
   assert.equal(await (await browser.fetch("/me")).text(), "ada");
+});
+
+Deno.test("device-bound: after the same proof twice at once, renew() still carries the identifier's entry: a refresh past the old deadline gets a challenge, not the end", async () => {
+  await withFakeTime(async (clock) => {
+    const { d, browser, id } = await loserPointsLast({ maxAge: 120 });
+    // The entry names the loser's key (never written) as where the
+    // session is; renew() from the winner's key must still extend it.
+    assert.equal(
+      (await browser.fetch("/renew?maxAge=3600", { method: "POST" })).status,
+      200,
+    );
+    clock.tick(200_000); // past the 120 s the entry was written for
+    const res = await refreshPost(new Jar(d.app), id);
+    assert.equal(res.status, 403, await res.clone().text());
+    assert.ok(res.headers.has("secure-session-challenge"));
+    assert.equal((await browser.refresh()).status, 200);
+    assert.equal(await (await browser.fetch("/me")).text(), "ada");
+  });
 });
 
 Deno.test("device-bound: two device-bound middlewares on one app each offer registration in the same response, and each session registers and refreshes on its own paths", async () => {

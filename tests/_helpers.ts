@@ -320,3 +320,14 @@ export function sizedApp(options: SessionOptions) {
   app.onError((err, c) => c.text(`${err.name}: ${err.message}`, 500));
   return app;
 }
+
+/**
+ * `name`, saying why its tests are ignored when the server it needs is not
+ * installed (PostgreSQL when the name says so, else redis-server): the
+ * suite names the service once, each ignored test says it too.
+ */
+export function withWhyIgnored(name: string, available: boolean): string {
+  if (available) return name;
+  const service = name.includes("PostgreSQL") ? "PostgreSQL" : "redis-server";
+  return `${name} (skipped: ${service} not installed)`;
+}

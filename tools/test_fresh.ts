@@ -98,6 +98,18 @@ for (
     problems.push(`the ${what} tests were not reported as ignored`);
   }
 }
+// Every ignored test that needs one of the servers says why in its name.
+const unsaid = plain.split("\n").filter((line) =>
+  /\.\.\. ignored/.test(line) && /redis|postgres|cluster/i.test(line) &&
+  !/not installed/.test(line)
+);
+if (unsaid.length > 0) {
+  problems.push(
+    `${unsaid.length} ignored test(s) needing a server do not say why, such as ${
+      unsaid[0]!.trim()
+    }`,
+  );
+}
 for (const hint of ["Redis tests skipped:", "PostgreSQL tests skipped:"]) {
   const times = plain.split(hint).length - 1;
   if (times !== 1) {
@@ -109,5 +121,5 @@ if (problems.length > 0) {
   Deno.exit(1);
 }
 console.log(
-  "test:fresh: as on a fresh machine, the suite passes, the Redis and PostgreSQL tests reported as ignored with their install hint, each said once",
+  "test:fresh: as on a fresh machine, the suite passes, the Redis and PostgreSQL tests reported as ignored, each saying why, with their install hint said once",
 );

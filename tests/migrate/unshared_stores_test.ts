@@ -20,6 +20,7 @@ import {
   redisRequired,
   RedisServer,
 } from "../../support/redis_server.ts";
+import { withWhyIgnored } from "../_helpers.ts";
 import { sqlite } from "../stores/_sql_engines.ts";
 import { Browser, ourApp, v1App } from "./_v1.ts";
 
@@ -96,8 +97,9 @@ for (const subject of subjects) {
     continue;
   }
   Deno.test({
-    name:
-      `v1 unshared [${subject.name}]: 1.2.0 cannot keep a session in it, so there is nothing to migrate`,
+    name: `v1 unshared [${
+      withWhyIgnored(subject.name, subject.available)
+    }]: 1.2.0 cannot keep a session in it, so there is nothing to migrate`,
     ignore: !subject.available,
     async fn() {
       const { store, close } = await subject.make();

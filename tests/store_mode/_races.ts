@@ -7,7 +7,7 @@ import type { SessionStore } from "../../mod.ts";
 import { MemoryStore } from "../../stores/memory.ts";
 import { DenoKvStore } from "../../stores/deno_kv.ts";
 import { RedisStore } from "../../stores/redis.ts";
-import { Jar } from "../_helpers.ts";
+import { Jar, withWhyIgnored } from "../_helpers.ts";
 import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
 import { SqlStore } from "../../stores/sql.ts";
 import {
@@ -32,7 +32,7 @@ export interface Subject {
 
 let clusterRuns = 0;
 
-export const subjects: [string, () => Promise<Subject>, boolean][] = [
+const kinds: [string, () => Promise<Subject>, boolean][] = [
   ["MemoryStore", () => {
     const store = new MemoryStore({ sweepInterval: 0 });
     return Promise.resolve({
@@ -134,6 +134,11 @@ export const subjects: [string, () => Promise<Subject>, boolean][] = [
     };
   }, true],
 ];
+
+/** The stores the race tests run on, named with why when one is ignored. */
+export const subjects: [string, () => Promise<Subject>, boolean][] = kinds.map((
+  [name, make, available],
+) => [withWhyIgnored(name, available), make, available]);
 
 /** Named gates: a handler awaiting one holds its request open. */
 export class Gates {

@@ -12,6 +12,7 @@ import { RedisStore } from "../../stores/redis.ts";
 import { RedisCluster } from "../../support/redis_cluster.ts";
 import { clusterClients } from "../stores/_redis_clusters.ts";
 import { redisAvailable, RedisServer } from "../../support/redis_server.ts";
+import { withWhyIgnored } from "../_helpers.ts";
 import { SqlStore } from "../../stores/sql.ts";
 import {
   postgresAvailable,
@@ -34,10 +35,7 @@ export interface StoreKind {
 
 /** The name of a kind, with why it is ignored when it is. */
 export function kindName(kind: StoreKind): string {
-  if (!kind.ignore) return kind.name;
-  return `${kind.name} (${
-    kind.name.includes("PostgreSQL") ? "PostgreSQL" : "redis-server"
-  } not installed)`;
+  return withWhyIgnored(kind.name, !kind.ignore);
 }
 
 export const STORE_KINDS: readonly StoreKind[] = [
